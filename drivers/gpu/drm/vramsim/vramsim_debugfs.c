@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vramsim: debugfs files, in /sys/kernel/debug/dri/<device>/.
+ *
+ *   vram    the buddy allocator's state and the driver's counters
+ *   bench   write "<order> <count>": allocate and free <count> device
+ *           folios of <order> in the kernel; read: timings of the last run
+ */
+
+#include <linux/debugfs.h>
+#include <linux/kstrtox.h>
+#include <linux/seq_file.h>
+#include <linux/uaccess.h>
+
+#include <drm/drm_debugfs.h>
+#include <drm/drm_print.h>
+
+#include "vramsim_drv.h"
+
+static int vramsim_vram_show(struct seq_file *m, void *unused)
+{
+	struct drm_debugfs_entry *entry = m->private;
+	struct drm_printer p = drm_seq_file_printer(m);
+
+	vramsim_vram_print(&to_vramsim(entry->dev)->vram, &p);
+	return 0;
+}
+
+static const struct drm_debugfs_info vramsim_debugfs_files[] = {
+	{ "vram", vramsim_vram_show, 0 },
+};
+
+static int vramsim_bench_show(struct seq_file *m, void *unused)
+{
+	struct vramsim_device *vdev = m->private;
+	struct vramsim_bench_result *r = &vdev->bench.last;
+
+	mutex_lock(&vdev->bench.lock);
+	if (vdev->bench.valid)
+		seq_printf(m, "order %u count %lu alloc_ns %llu free_ns %llu drain_ns %llu\n",
+			   r->order, r->count, r->alloc_ns, r->free_ns,
+			   r->drain_ns);
+	else
+		seq_puts(m, "no run yet; write \"<order> <count>\" to run\n");
+	mutex_unlock(&vdev->bench.lock);
+	return 0;
+}
+
+static int vramsim_bench_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, vramsim_bench_show, inode->i_private);
+}
+
+static ssize_t vramsim_bench_write(struct file *file, const char __user *ubuf,
+				   size_t len, loff_t *pos)
+{
+	struct vramsim_device *vdev = file_inode(file)->i_private;
+	struct vramsim_bench_result res;
+	unsigned long count;
+	unsigned int order;
+	char buf[48];
+	int err;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	if (sscanf(buf, "%u %lu", &order, &count) != 2)
+		return -EINVAL;
+
+	mutex_lock(&vdev->bench.lock);
+	err = vramsim_bench_run(&vdev->vram, order, count, &res);
+	if (!err) {
+		vdev->bench.last = res;
+		vdev->bench.valid = true;
+	}
+	mutex_unlock(&vdev->bench.lock);
+	return err ?: len;
+}
+
+static const struct file_operations vramsim_bench_fops = {
+	.owner = THIS_MODULE,
+	.open = vramsim_bench_open,
+	.read = seq_read,
+	.write = vramsim_bench_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+/**
+ * vramsim_debugfs_init() - create vramsim's debugfs files
+ * @vdev: the device, not yet registered
+ */
+void vramsim_debugfs_init(struct vramsim_device *vdev)
+{
+	mutex_init(&vdev->bench.lock);
+	drm_debugfs_add_files(&vdev->drm, vramsim_debugfs_files,
+			      ARRAY_SIZE(vramsim_debugfs_files));
+	debugfs_create_file("bench", 0600, vdev->drm.debugfs_root, vdev,
+			    &vramsim_bench_fops);
+}

@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vramsim: migrating anonymous memory to simulated VRAM and back.
+ *
+ * The contents of a device page live in a system page of the backing store,
+ * indexed by the page's offset in the VRAM; "device copies" are memcpys
+ * between that page and the system page being migrated.  Ranges are walked
+ * in windows of at most PMD size, aligned to PMD boundaries, so that a THP or
+ * a PMD-sized hole can become one order-9 device folio and back.
+ */
+
+#include <linux/highmem.h>
+#include <linux/huge_mm.h>
+#include <linux/migrate.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/slab.h>
+
+#include "vramsim_migrate.h"
+#include "vramsim_vram.h"
+
+#define VRAMSIM_WINDOW_PAGES	HPAGE_PMD_NR
+
+/* The system page holding the contents of device page @pgoff. */
+static struct page *vramsim_backing_page(struct vramsim_vram *vram,
+					 unsigned long pgoff)
+{
+	struct page *page, *old;
+
+	page = xa_load(&vram->backing, pgoff);
+	if (page)
+		return page;
+
+	page = alloc_page(GFP_HIGHUSER);
+	if (!page)
+		return NULL;
+	old = xa_cmpxchg(&vram->backing, pgoff, NULL, page, GFP_KERNEL);
+	if (old) {
+		__free_page(page);
+		return xa_is_err(old) ? NULL : old;
+	}
+	return page;
+}
+
+/**
+ * vramsim_backing_fini() - free the system pages behind the VRAM
+ * @vram: the VRAM, with no device page in use
+ */
+void vramsim_backing_fini(struct vramsim_vram *vram)
+{
+	struct page *page;
+	unsigned long idx;
+
+	xa_for_each(&vram->backing, idx, page)
+		__free_page(page);
+	xa_destroy(&vram->backing);
+}
+
+static unsigned long vramsim_pgoff(struct vramsim_vram *vram,
+				   struct page *dpage)
+{
+	return page_to_pfn(dpage) - vram->base_pfn;
+}
+
+/* Copy @nr system pages from @spage (or zeroes if NULL) into device pages. */
+static int vramsim_copy_to_vram(struct vramsim_vram *vram, struct page *dpage,
+				struct page *spage, unsigned long nr)
+{
+	unsigned long pgoff = vramsim_pgoff(vram, dpage);
+	unsigned long i;
+
+	for (i = 0; i < nr; i++) {
+		struct page *b = vramsim_backing_page(vram, pgoff + i);
+
+		if (!b)
+			return -ENOMEM;
+		if (spage)
+			copy_highpage(b, spage + i);
+		else
+			clear_highpage(b);
+	}
+	return 0;
+}
+
+/* Copy @nr device pages from @spage into system pages at @dpage. */
+static void vramsim_copy_from_vram(struct vramsim_vram *vram,
+				   struct page *dpage, struct page *spage,
+				   unsigned long nr)
+{
+	unsigned long pgoff = vramsim_pgoff(vram, spage);
+	unsigned long i;
+
+	for (i = 0; i < nr; i++) {
+		struct page *b = xa_load(&vram->backing, pgoff + i);
+
+		/* Every device page was written when it was migrated in. */
+		if (b)
+			copy_highpage(dpage + i, b);
+		else
+			clear_highpage(dpage + i);
+	}
+}
+
+/* Give back device folios prepared for a window that will not use them. */
+static void vramsim_put_dst(unsigned long *dst, unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		struct page *page = migrate_pfn_to_page(dst[i]);
+
+		if (page) {
+			folio_unlock(page_folio(page));
+			folio_put(page_folio(page));
+		}
+		dst[i] = 0;
+	}
+}
+
+/*
+ * Device destination for src entry @i: one order-9 folio for a COMPOUND entry
+ * (a THP or a PMD hole), else order-0 folios.  When no 2 MiB block is left,
+ * a COMPOUND entry takes 512 order-0 folios and the core splits the THP.
+ * Returns the number of entries consumed, 0 if the VRAM is full.
+ */
+static unsigned long vramsim_alloc_dst(struct vramsim_vram *vram,
+				       struct migrate_vma *args,
+				       unsigned long i, int *err)
+{
+	unsigned long src = args->src[i];
+	unsigned long write = src & MIGRATE_PFN_WRITE;
+	struct page *spage = migrate_pfn_to_page(src);
+	unsigned long nr = 1, j;
+	struct folio *folio;
+
+	if (src & MIGRATE_PFN_COMPOUND) {
+		nr = min_t(unsigned long, HPAGE_PMD_NR, args->npages - i);
+		folio = vramsim_vram_alloc_folio(vram, HPAGE_PMD_ORDER);
+		if (!IS_ERR(folio)) {
+			*err = vramsim_copy_to_vram(vram, &folio->page, spage, nr);
+			args->dst[i] = migrate_pfn(folio_pfn(folio)) | write |
+				       MIGRATE_PFN_COMPOUND;
+			return nr;
+		}
+		if (PTR_ERR(folio) != -ENOSPC) {
+			*err = PTR_ERR(folio);
+			return 0;
+		}
+	}
+
+	for (j = 0; j < nr; j++) {
+		folio = vramsim_vram_alloc_folio(vram, 0);
+		if (IS_ERR(folio)) {
+			/* Half a THP cannot move: keep it all in RAM. */
+			vramsim_put_dst(&args->dst[i], j);
+			if (PTR_ERR(folio) != -ENOSPC)
+				*err = PTR_ERR(folio);
+			return 0;
+		}
+		*err = vramsim_copy_to_vram(vram, &folio->page,
+					    spage ? spage + j : NULL, 1);
+		args->dst[i + j] = migrate_pfn(folio_pfn(folio)) | write;
+	}
+	return nr;
+}
+
+/* Bytes that migrate_vma_pages() did move in a window. */
+static u64 vramsim_moved_bytes(const struct migrate_vma *args)
+{
+	u64 bytes = 0;
+	unsigned long i;
+
+	for (i = 0; i < args->npages; i++) {
+		if (!(args->src[i] & MIGRATE_PFN_MIGRATE) || !args->dst[i])
+			continue;
+		if ((args->src[i] & MIGRATE_PFN_COMPOUND) &&
+		    (args->dst[i] & MIGRATE_PFN_COMPOUND))
+			bytes += HPAGE_PMD_SIZE;
+		else
+			bytes += PAGE_SIZE;
+	}
+	return bytes;
+}
+
+static int vramsim_window_to_device(struct vramsim_vram *vram,
+				    struct migrate_vma *args, u64 *moved,
+				    bool *full)
+{
+	unsigned long i = 0, n;
+	int err = 0;
+
+	args->pgmap_owner = vram;
+	args->flags = MIGRATE_VMA_SELECT_SYSTEM | MIGRATE_VMA_SELECT_COMPOUND;
+	err = migrate_vma_setup(args);
+	if (err)
+		return err;
+	if (!args->cpages)
+		return 0;
+
+	memset(args->dst, 0, args->npages * sizeof(*args->dst));
+	while (i < args->npages && !err) {
+		if (!(args->src[i] & MIGRATE_PFN_MIGRATE)) {
+			i++;
+			continue;
+		}
+		n = vramsim_alloc_dst(vram, args, i, &err);
+		if (!n) {
+			*full = true;
+			break;
+		}
+		i += n;
+	}
+	if (err)
+		vramsim_put_dst(args->dst, args->npages);
+
+	migrate_vma_pages(args);
+	*moved += vramsim_moved_bytes(args);
+	migrate_vma_finalize(args);
+	return err;
+}
+
+/*
+ * System destination for device entry @i, with the contents copied in.
+ * COMPOUND entries get a 2 MiB folio when one is available, else order-0
+ * pages (the core then splits the device folio, see ->folio_split).
+ */
+static int vramsim_alloc_ram(struct vramsim_vram *vram,
+			     struct migrate_vma *args, unsigned long i,
+			     unsigned long *consumed)
+{
+	unsigned long src = args->src[i];
+	struct page *spage = migrate_pfn_to_page(src);
+	unsigned long addr = args->start + i * PAGE_SIZE;
+	unsigned long nr = 1, j;
+	struct folio *folio;
+
+	*consumed = 1;
+	if (src & MIGRATE_PFN_COMPOUND) {
+		nr = min_t(unsigned long, folio_nr_pages(page_folio(spage)),
+			   args->npages - i);
+		folio = vma_alloc_folio(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN |
+					__GFP_NORETRY, HPAGE_PMD_ORDER,
+					args->vma, addr);
+		if (folio) {
+			folio_lock(folio);
+			vramsim_copy_from_vram(vram, &folio->page, spage, nr);
+			args->dst[i] = migrate_pfn(folio_pfn(folio)) |
+				       MIGRATE_PFN_COMPOUND;
+			*consumed = nr;
+			return 0;
+		}
+	}
+
+	for (j = 0; j < nr; j++) {
+		folio = vma_alloc_folio(GFP_HIGHUSER_MOVABLE, 0, args->vma,
+					addr + j * PAGE_SIZE);
+		if (!folio)
+			return -ENOMEM;
+		folio_lock(folio);
+		vramsim_copy_from_vram(vram, &folio->page, spage + j, 1);
+		args->dst[i + j] = migrate_pfn(folio_pfn(folio));
+	}
+	*consumed = nr;
+	return 0;
+}
+
+static void vramsim_put_ram(unsigned long *dst, unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		struct page *page = migrate_pfn_to_page(dst[i]);
+
+		if (page) {
+			folio_unlock(page_folio(page));
+			folio_put(page_folio(page));
+		}
+		dst[i] = 0;
+	}
+}
+
+static int vramsim_window_to_ram(struct vramsim_vram *vram,
+				 struct migrate_vma *args, u64 *moved)
+{
+	unsigned long i = 0, n;
+	int err;
+
+	args->pgmap_owner = vram;
+	args->flags |= MIGRATE_VMA_SELECT_DEVICE_PRIVATE;
+	err = migrate_vma_setup(args);
+	if (err)
+		return err;
+	if (!args->cpages)
+		return 0;
+
+	memset(args->dst, 0, args->npages * sizeof(*args->dst));
+	while (i < args->npages) {
+		if (!(args->src[i] & MIGRATE_PFN_MIGRATE)) {
+			i++;
+			continue;
+		}
+		err = vramsim_alloc_ram(vram, args, i, &n);
+		if (err) {
+			vramsim_put_ram(args->dst, args->npages);
+			break;
+		}
+		i += n;
+	}
+
+	migrate_vma_pages(args);
+	if (moved)
+		*moved += vramsim_moved_bytes(args);
+	migrate_vma_finalize(args);
+	return err;
+}
+
+/* Both arrays of a migration window, for one call. */
+struct vramsim_window {
+	unsigned long src[VRAMSIM_WINDOW_PAGES];
+	unsigned long dst[VRAMSIM_WINDOW_PAGES];
+};
+
+/*
+ * Walk [start, start + len) in PMD-aligned windows.  The whole range must be
+ * mapped by anonymous VMAs.  Called with the mmap lock held for read.
+ */
+static int vramsim_walk(struct vramsim_vram *vram, struct mm_struct *mm,
+			unsigned long start, unsigned long len, u64 *moved,
+			bool to_device)
+{
+	unsigned long end = start + len, addr = start;
+	struct vramsim_window *w;
+	bool full = false;
+	int err = 0;
+
+	mmap_assert_locked(mm);
+
+	w = kmalloc(sizeof(*w), GFP_KERNEL);
+	if (!w)
+		return -ENOMEM;
+
+	while (addr < end && !full) {
+		struct vm_area_struct *vma = vma_lookup(mm, addr);
+		struct migrate_vma args = {
+			.src = w->src,
+			.dst = w->dst,
+		};
+
+		if (!vma) {
+			err = -EFAULT;
+			break;
+		}
+		if (!vma_is_anonymous(vma)) {
+			err = -EINVAL;
+			break;
+		}
+		args.vma = vma;
+		args.start = addr;
+		args.end = min3(end, vma->vm_end, ALIGN(addr + 1, HPAGE_PMD_SIZE));
+
+		if (to_device)
+			err = vramsim_window_to_device(vram, &args, moved, &full);
+		else
+			err = vramsim_window_to_ram(vram, &args, moved);
+		if (err)
+			break;
+		addr = args.end;
+		cond_resched();
+	}
+
+	kfree(w);
+	if (!err && full && !*moved)
+		err = -ENOSPC;
+	return err;
+}
+
+/**
+ * vramsim_migrate_range_to_device() - move user memory into VRAM
+ * @vram: the VRAM
+ * @mm: address space of the range
+ * @start: page-aligned start of the range
+ * @len: page-aligned length, not 0
+ * @moved: out: bytes moved by this call
+ *
+ * Moves what fits; pages already in device memory, and what does not fit,
+ * stay where they are.  Data are copied, so the range reads the same.
+ *
+ * Return: 0 (check @moved), -EFAULT if part of the range is not mapped,
+ * -EINVAL if it is not anonymous memory, -ENOSPC if the VRAM was full and
+ * nothing moved, -ENOMEM.
+ */
+int vramsim_migrate_range_to_device(struct vramsim_vram *vram,
+				    struct mm_struct *mm, unsigned long start,
+				    unsigned long len, u64 *moved)
+{
+	int err;
+
+	*moved = 0;
+	mmap_read_lock(mm);
+	err = vramsim_walk(vram, mm, start, len, moved, true);
+	mmap_read_unlock(mm);
+	return err;
+}
+
+/**
+ * vramsim_migrate_range_to_ram() - move user memory out of VRAM
+ * @vram: the VRAM
+ * @mm: address space of the range
+ * @start: page-aligned start of the range
+ * @len: page-aligned length, not 0
+ * @moved: out: bytes moved by this call
+ *
+ * Return: 0, -EFAULT if part of the range is not mapped, -EINVAL if it is
+ * not anonymous memory, -ENOMEM.
+ */
+int vramsim_migrate_range_to_ram(struct vramsim_vram *vram,
+				 struct mm_struct *mm, unsigned long start,
+				 unsigned long len, u64 *moved)
+{
+	int err;
+
+	*moved = 0;
+	mmap_read_lock(mm);
+	err = vramsim_walk(vram, mm, start, len, moved, false);
+	mmap_read_unlock(mm);
+	return err;
+}
+
+/**
+ * vramsim_migrate_to_ram() - &dev_pagemap_ops.migrate_to_ram
+ * @vmf: the CPU fault on a device-private entry
+ *
+ * A PMD-mapped device folio comes back as a 2 MiB folio (or as 512 pages if
+ * none can be had); a PTE-mapped one, or a piece of a split one, as a page.
+ *
+ * Context: page fault, may sleep; the core holds a reference on vmf->page.
+ */
+vm_fault_t vramsim_migrate_to_ram(struct vm_fault *vmf)
+{
+	struct folio *folio = page_folio(vmf->page);
+	struct vramsim_block *vb = folio_zone_device_data(folio);
+	unsigned int order = vmf->pte ? 0 : folio_order(folio);
+	struct vramsim_window *w;
+	vm_fault_t ret = 0;
+	struct migrate_vma args = {
+		.vma = vmf->vma,
+		.start = ALIGN_DOWN(vmf->address, PAGE_SIZE << order),
+		.fault_page = vmf->page,
+		.flags = order ? MIGRATE_VMA_SELECT_COMPOUND : 0,
+	};
+
+	args.end = args.start + (PAGE_SIZE << order);
+
+	w = kmalloc(sizeof(*w), GFP_KERNEL);
+	if (!w)
+		return VM_FAULT_OOM;
+	args.src = w->src;
+	args.dst = w->dst;
+
+	switch (vramsim_window_to_ram(vb->vram, &args, NULL)) {
+	case 0:
+		break;
+	case -ENOMEM:
+		ret = VM_FAULT_OOM;
+		break;
+	default:
+		ret = VM_FAULT_SIGBUS;
+		break;
+	}
+	kfree(w);
+	return ret;
+}

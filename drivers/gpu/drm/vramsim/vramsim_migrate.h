@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vramsim: moving user memory between system RAM and simulated VRAM.
+ */
+#ifndef _VRAMSIM_MIGRATE_H_
+#define _VRAMSIM_MIGRATE_H_
+
+#include <linux/mm_types.h>
+
+struct vramsim_vram;
+
+vm_fault_t vramsim_migrate_to_ram(struct vm_fault *vmf);
+
+int vramsim_migrate_range_to_device(struct vramsim_vram *vram,
+				    struct mm_struct *mm, unsigned long start,
+				    unsigned long len, u64 *moved);
+int vramsim_migrate_range_to_ram(struct vramsim_vram *vram,
+				 struct mm_struct *mm, unsigned long start,
+				 unsigned long len, u64 *moved);
+
+void vramsim_backing_fini(struct vramsim_vram *vram);
+
+#endif /* _VRAMSIM_MIGRATE_H_ */

@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vramsim: device-private folios from the GPU buddy allocator.
+ *
+ * Life of a device folio:
+ *
+ *   vramsim_vram_alloc_folio()   buddy block -> zone_device_folio_init()
+ *   ... mapped, migrated, maybe split by the core (->folio_split) ...
+ *   ->folio_free()               prepare the pages, then queue the block
+ *   vramsim_free_work()          return queued blocks to the buddy
+ *
+ * ->folio_free runs in atomic context (under page-table locks, from
+ * migrate_vma_finalize(), ...) and the buddy needs a sleeping lock, so the
+ * block goes back to the buddy later, from a worker or from the next
+ * allocation that finds the buddy full.  The pages are prepared before the
+ * block is queued: once queued, the block may be handed out again.
+ */
+
+#include <linux/device.h>
+#include <linux/ioport.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+
+#include <drm/drm_buddy.h>
+#include <drm/drm_print.h>
+#include <kunit/visibility.h>
+
+#include "vramsim_migrate.h"
+#include "vramsim_vram.h"
+
+/**
+ * vramsim_folio_prepare() - make every page of a freed folio pristine again
+ * @folio: the folio, refcount 0, compound state still intact
+ * @nr: number of pages of @folio, read before this call
+ * @pgmap: the page map the pages belong to (never read from the pages)
+ *
+ * Leaves each struct page as memremap_pages() initialised it: standalone
+ * (no head, tail or order), PG_reserved and nothing else of the page flags,
+ * @pgmap in the word compound_info shares with it, and mapping, index,
+ * private and zone_device_data cleared.  On a former page[1] and page[2]
+ * those words held the mapcounts, mm ids and the deferred-split list.
+ *
+ * Context: atomic; touches only the struct pages.
+ */
+void vramsim_folio_prepare(struct folio *folio, unsigned long nr,
+			   struct dev_pagemap *pgmap)
+{
+	const unsigned long clear = PAGE_FLAGS_CHECK_AT_PREP & ~BIT(PG_reserved);
+	struct page *page = &folio->page;
+	unsigned long i;
+
+	/* _nr_pages lives outside page[1]'s first words: reset it first. */
+	if (nr > 1)
+		folio_reset_order(folio);
+
+	for (i = 0; i < nr; i++, page++) {
+		page->flags.f &= ~clear;
+		((struct folio *)page)->pgmap = pgmap;
+		page->zone_device_data = NULL;
+		page->mapping = NULL;
+		page->share = 0;
+		page->private = 0;
+		atomic_set(&page->_mapcount, -1);
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(vramsim_folio_prepare);
+
+/* Return every pending block to the buddy.  Called with vram->lock held. */
+static unsigned long vramsim_return_pending(struct vramsim_vram *vram)
+{
+	struct llist_node *list = llist_del_all(&vram->pending);
+	struct vramsim_block *vb, *next;
+	unsigned long n = 0;
+
+	lockdep_assert_held(&vram->lock);
+
+	llist_for_each_entry_safe(vb, next, list, free_node) {
+		gpu_buddy_free_block(&vram->mm, vb->block);
+		kfree(vb);
+		n++;
+	}
+	if (n) {
+		atomic64_sub(n, &vram->stats.pending);
+		atomic64_add(n, &vram->stats.returned);
+	}
+	return n;
+}
+
+static void vramsim_free_work(struct work_struct *work)
+{
+	struct vramsim_vram *vram = container_of(work, struct vramsim_vram,
+						 free_work);
+
+	mutex_lock(&vram->lock);
+	vramsim_return_pending(vram);
+	mutex_unlock(&vram->lock);
+}
+
+/**
+ * vramsim_vram_drain() - return all pending frees to the buddy now
+ * @vram: the VRAM
+ *
+ * After this, every block whose folios have all gone through ->folio_free
+ * is allocatable again and counted in the buddy's free space.
+ *
+ * Context: process context; takes @vram->lock.
+ */
+void vramsim_vram_drain(struct vramsim_vram *vram)
+{
+	flush_work(&vram->free_work);
+	mutex_lock(&vram->lock);
+	vramsim_return_pending(vram);
+	mutex_unlock(&vram->lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_drain);
+
+/*
+ * Device pages pin the module: memunmap_pages() at unload would wait for
+ * them forever.  The core puts the page map reference only after
+ * ->folio_free returns, so unload cannot free this code under its feet.
+ */
+static void vramsim_pages_get(struct vramsim_vram *vram, unsigned long nr)
+{
+	if (atomic_long_fetch_add(nr, &vram->live_pages) == 0)
+		__module_get(THIS_MODULE);
+}
+
+static void vramsim_pages_put(struct vramsim_vram *vram, unsigned long nr)
+{
+	if (atomic_long_sub_and_test(nr, &vram->live_pages))
+		module_put(THIS_MODULE);
+}
+
+/*
+ * ->folio_free: called by the core once the folio's refcount reached zero.
+ * Context: atomic (may hold page-table locks); must not sleep or allocate.
+ * The compound state is still intact, so folio_order() is valid here.
+ */
+static void vramsim_folio_free(struct folio *folio)
+{
+	struct vramsim_block *vb = folio_zone_device_data(folio);
+	struct vramsim_vram *vram = vb->vram;
+	unsigned long nr = folio_nr_pages(folio);
+	unsigned int order = folio_order(folio);
+
+	if (vram->prepare == VRAMSIM_PREPARE_SCRUB)
+		vramsim_folio_prepare(folio, nr, &vram->pgmap);
+
+	atomic64_inc(&vram->stats.frees[order]);
+	atomic64_dec(&vram->stats.live[order]);
+
+	/* Full barrier: every piece's prepare is visible before the block is. */
+	if (atomic_sub_and_test(nr, &vb->live_pages)) {
+		atomic64_inc(&vram->stats.pending);
+		if (llist_add(&vb->free_node, &vram->pending))
+			queue_work(system_dfl_wq, &vram->free_work);
+	}
+	vramsim_pages_put(vram, nr);
+}
+
+
+/*
+ * ->folio_split: the core splits a large device folio; called once per new
+ * folio, then once with @tail == NULL.  @head already has its new order.
+ * Context: IRQs off, refcounts frozen; no allocation, no sleeping lock.
+ * The block stays whole: its pages are counted in vb->live_pages and it
+ * goes back to the buddy when the last piece is freed.
+ */
+static void vramsim_folio_split(struct folio *head, struct folio *tail)
+{
+	struct vramsim_block *vb = folio_zone_device_data(head);
+	struct vramsim_vram *vram = vb->vram;
+
+	if (!tail) {
+		atomic64_inc(&vram->stats.splits);
+		atomic64_dec(&vram->stats.live[vb->order]);
+		atomic64_inc(&vram->stats.live[folio_order(head)]);
+		return;
+	}
+
+	/* Core copies these only when there is no ->folio_split. */
+	tail->pgmap = &vram->pgmap;
+	tail->page.mapping = head->page.mapping;
+	folio_set_zone_device_data(tail, vb);
+	atomic64_inc(&vram->stats.live[folio_order(tail)]);
+}
+
+static const struct dev_pagemap_ops vramsim_pagemap_ops = {
+	.folio_free = vramsim_folio_free,
+	.folio_split = vramsim_folio_split,
+	.migrate_to_ram = vramsim_migrate_to_ram,
+};
+
+static int vramsim_alloc_block(struct vramsim_vram *vram, unsigned int order,
+			       struct gpu_buddy_block **block)
+{
+	u64 bytes = PAGE_SIZE << order;
+	LIST_HEAD(blocks);
+	int err;
+
+	lockdep_assert_held(&vram->lock);
+
+	/* size == min_block_size: one naturally aligned block. */
+	err = gpu_buddy_alloc_blocks(&vram->mm, 0, vram->size, bytes, bytes,
+				     &blocks, 0);
+	if (err)
+		return err;
+
+	*block = list_first_entry(&blocks, struct gpu_buddy_block, link);
+	return 0;
+}
+
+/**
+ * vramsim_vram_alloc_folio() - allocate a device folio
+ * @vram: the VRAM
+ * @order: folio order, 0 to %VRAMSIM_MAX_ORDER
+ *
+ * Takes a naturally aligned block from the buddy and initialises its pages
+ * as one device-private folio of @order.  If the buddy is full, blocks whose
+ * frees are still pending are returned first and the allocation retried.
+ *
+ * Context: process context, may sleep.
+ * Return: the folio, locked, with a reference; ERR_PTR(-ENOSPC) when the
+ * VRAM is full, -ENOMEM, -EINVAL for a bad order, -ENODEV during teardown.
+ */
+struct folio *vramsim_vram_alloc_folio(struct vramsim_vram *vram,
+				       unsigned int order)
+{
+	struct gpu_buddy_block *block;
+	struct vramsim_block *vb;
+	struct folio *folio;
+	unsigned long pfn;
+	int err;
+
+	if (order > VRAMSIM_MAX_ORDER)
+		return ERR_PTR(-EINVAL);
+
+	vb = kmalloc(sizeof(*vb), GFP_KERNEL);
+	if (!vb)
+		return ERR_PTR(-ENOMEM);
+
+	mutex_lock(&vram->lock);
+	if (vram->dying) {
+		err = -ENODEV;
+		goto err_unlock;
+	}
+	err = vramsim_alloc_block(vram, order, &block);
+	if (err == -ENOSPC && vramsim_return_pending(vram)) {
+		atomic64_inc(&vram->stats.drains);
+		err = vramsim_alloc_block(vram, order, &block);
+	}
+	if (err)
+		goto err_unlock;
+	mutex_unlock(&vram->lock);
+
+	vb->vram = vram;
+	vb->block = block;
+	vb->order = order;
+	atomic_set(&vb->live_pages, 1 << order);
+
+	/*
+	 * Never page_folio() or page_pgmap() here: a page freed without a
+	 * prepare may still carry the compound state of its last folio.
+	 */
+	pfn = vram->base_pfn + (gpu_buddy_block_offset(block) >> PAGE_SHIFT);
+	folio = (struct folio *)pfn_to_page(pfn);
+	zone_device_folio_init(folio, &vram->pgmap, order);
+	folio_set_zone_device_data(folio, vb);
+
+	vramsim_pages_get(vram, 1UL << order);
+	atomic64_inc(&vram->stats.allocs[order]);
+	atomic64_inc(&vram->stats.live[order]);
+	return folio;
+
+err_unlock:
+	mutex_unlock(&vram->lock);
+	kfree(vb);
+	return ERR_PTR(err);
+}
+EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_alloc_folio);
+
+/**
+ * vramsim_vram_init() - create simulated VRAM
+ * @vram: zeroed structure to initialise
+ * @dev: device the memory belongs to
+ * @size: bytes of VRAM: a multiple of 2 MiB, %VRAMSIM_MIN_SIZE to
+ *	%VRAMSIM_MAX_SIZE
+ * @prepare: free-time policy
+ *
+ * Reserves a free physical address range, creates device-private struct
+ * pages for it with memremap_pages() and a buddy allocator over it.
+ *
+ * Return: 0 or a negative errno; nothing is left behind on failure.
+ */
+int vramsim_vram_init(struct vramsim_vram *vram, struct device *dev, u64 size,
+		      enum vramsim_prepare prepare)
+{
+	struct resource *res;
+	void *addr;
+	int err;
+
+	if (size < VRAMSIM_MIN_SIZE || size > VRAMSIM_MAX_SIZE ||
+	    !IS_ALIGNED(size, VRAMSIM_MIN_SIZE))
+		return -EINVAL;
+
+	vram->dev = dev;
+	vram->size = size;
+	vram->prepare = prepare;
+	mutex_init(&vram->lock);
+	init_llist_head(&vram->pending);
+	INIT_WORK(&vram->free_work, vramsim_free_work);
+	xa_init(&vram->backing);
+
+	res = request_free_mem_region(&iomem_resource, size, "vramsim");
+	if (IS_ERR(res))
+		return PTR_ERR(res);
+
+	vram->pgmap.type = MEMORY_DEVICE_PRIVATE;
+	vram->pgmap.range.start = res->start;
+	vram->pgmap.range.end = res->end;
+	vram->pgmap.nr_range = 1;
+	vram->pgmap.ops = &vramsim_pagemap_ops;
+	vram->pgmap.owner = vram;
+	vram->base_pfn = PHYS_PFN(res->start);
+
+	addr = memremap_pages(&vram->pgmap, dev_to_node(dev));
+	if (IS_ERR(addr)) {
+		err = PTR_ERR(addr);
+		goto err_release;
+	}
+
+	err = gpu_buddy_init(&vram->mm, size, PAGE_SIZE);
+	if (err)
+		goto err_unmap;
+	gpu_buddy_driver_set_lock(&vram->mm, &vram->lock);
+	return 0;
+
+err_unmap:
+	memunmap_pages(&vram->pgmap);
+err_release:
+	release_mem_region(res->start, resource_size(res));
+	return err;
+}
+EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_init);
+
+/**
+ * vramsim_vram_fini() - tear down simulated VRAM
+ * @vram: the VRAM
+ *
+ * Waits for every device page to be freed, returns all blocks to the buddy
+ * and releases the page map, the backing store and the address range.
+ * Reports leaked VRAM in the kernel log.
+ *
+ * Context: process context, may sleep.
+ */
+void vramsim_vram_fini(struct vramsim_vram *vram)
+{
+	u64 start = vram->pgmap.range.start;
+	u64 len = range_len(&vram->pgmap.range);
+
+	mutex_lock(&vram->lock);
+	vram->dying = true;
+	mutex_unlock(&vram->lock);
+
+	/*
+	 * Device pages hold a module reference, so unload cannot get here
+	 * with pages in use; a caller inside the module (KUnit) could.
+	 */
+	if (atomic_long_read(&vram->live_pages))
+		dev_err(vram->dev, "%ld device pages still in use, waiting for them\n",
+			atomic_long_read(&vram->live_pages));
+
+	/* Waits until every device page has been through ->folio_free. */
+	memunmap_pages(&vram->pgmap);
+
+	vramsim_vram_drain(vram);
+	mutex_lock(&vram->lock);
+	if (vram->mm.avail != vram->mm.size)
+		dev_err(vram->dev, "leaked %llu bytes of VRAM at unload\n",
+			vram->mm.size - vram->mm.avail);
+	gpu_buddy_fini(&vram->mm);
+	mutex_unlock(&vram->lock);
+
+	vramsim_backing_fini(vram);
+	release_mem_region(start, len);
+	mutex_destroy(&vram->lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_fini);
+
+static void vramsim_vram_release(void *vram)
+{
+	vramsim_vram_fini(vram);
+}
+
+/**
+ * devm_vramsim_vram_init() - vramsim_vram_init(), undone when @dev goes
+ * @dev: device the memory belongs to
+ * @vram: zeroed structure to initialise
+ * @size: bytes of VRAM
+ * @prepare: free-time policy
+ *
+ * Return: 0 or a negative errno.
+ */
+int devm_vramsim_vram_init(struct device *dev, struct vramsim_vram *vram,
+			   u64 size, enum vramsim_prepare prepare)
+{
+	int err;
+
+	err = vramsim_vram_init(vram, dev, size, prepare);
+	if (err)
+		return err;
+	return devm_add_action_or_reset(dev, vramsim_vram_release, vram);
+}
+
+/**
+ * vramsim_vram_free_bytes() - free space in the buddy now
+ * @vram: the VRAM
+ *
+ * Pending frees are not counted: call vramsim_vram_drain() first to see
+ * what the VRAM holds once they are returned.
+ */
+u64 vramsim_vram_free_bytes(struct vramsim_vram *vram)
+{
+	u64 avail;
+
+	mutex_lock(&vram->lock);
+	avail = vram->mm.avail;
+	mutex_unlock(&vram->lock);
+	return avail;
+}
+EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_free_bytes);
+
+/**
+ * vramsim_vram_get_stats() - fill the stats ioctl's structure
+ * @vram: the VRAM
+ * @stats: out
+ */
+void vramsim_vram_get_stats(struct vramsim_vram *vram,
+			    struct drm_vramsim_stats *stats)
+{
+	struct vramsim_counters *c = &vram->stats;
+	int i;
+
+	stats->uapi_version = VRAMSIM_UAPI_MAJOR << 16 | VRAMSIM_UAPI_MINOR;
+	stats->prepare = vram->prepare;
+	stats->vram_size = vram->size;
+	stats->vram_free = vramsim_vram_free_bytes(vram);
+	stats->pending_frees = atomic64_read(&c->pending);
+	stats->splits = atomic64_read(&c->splits);
+	for (i = 0; i < VRAMSIM_NR_ORDERS; i++) {
+		stats->live_folios[i] = atomic64_read(&c->live[i]);
+		stats->allocs[i] = atomic64_read(&c->allocs[i]);
+		stats->frees[i] = atomic64_read(&c->frees[i]);
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_get_stats);
+
+/**
+ * vramsim_vram_print() - print the buddy state and the counters
+ * @vram: the VRAM
+ * @p: where to
+ */
+void vramsim_vram_print(struct vramsim_vram *vram, struct drm_printer *p)
+{
+	struct drm_vramsim_stats s;
+	int i;
+
+	vramsim_vram_get_stats(vram, &s);
+	drm_printf(p, "vram: %llu MiB at pfn %#lx, prepare=%s\n",
+		   vram->size >> 20, vram->base_pfn,
+		   vram->prepare == VRAMSIM_PREPARE_SCRUB ? "scrub" : "none");
+	drm_printf(p, "pending_frees: %llu returned: %llu drains: %lld splits: %llu\n",
+		   s.pending_frees, (u64)atomic64_read(&vram->stats.returned),
+		   atomic64_read(&vram->stats.drains), s.splits);
+	drm_printf(p, "order      live    allocs     frees\n");
+	for (i = 0; i < VRAMSIM_NR_ORDERS; i++)
+		drm_printf(p, "%5d %9llu %9llu %9llu\n", i, s.live_folios[i],
+			   s.allocs[i], s.frees[i]);
+
+	mutex_lock(&vram->lock);
+	drm_buddy_print(&vram->mm, p);
+	mutex_unlock(&vram->lock);
+}

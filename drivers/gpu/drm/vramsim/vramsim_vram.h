@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vramsim: the simulated VRAM backend.
+ *
+ * A MEMORY_DEVICE_PRIVATE page map whose pages are handed out by the GPU
+ * buddy allocator as naturally aligned device folios of order 0 to
+ * VRAMSIM_MAX_ORDER, plus the system pages that hold their contents.
+ */
+#ifndef _VRAMSIM_VRAM_H_
+#define _VRAMSIM_VRAM_H_
+
+#include <linux/atomic.h>
+#include <linux/gpu_buddy.h>
+#include <linux/llist.h>
+#include <linux/memremap.h>
+#include <linux/mutex.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+
+#include <uapi/drm/vramsim_drm.h>
+
+struct device;
+struct drm_printer;
+
+/* 2 MiB folios: the PMD order, which is what THP migration produces. */
+#define VRAMSIM_MAX_ORDER	(VRAMSIM_NR_ORDERS - 1)
+
+/* Smallest and largest VRAM size accepted. */
+#define VRAMSIM_MIN_SIZE	(PAGE_SIZE << VRAMSIM_MAX_ORDER)
+#define VRAMSIM_MAX_SIZE	(64ULL << 30)
+
+/**
+ * enum vramsim_prepare - what ->folio_free does before the block is reused
+ * @VRAMSIM_PREPARE_SCRUB: reset every struct page of the folio to the state
+ *	memremap_pages() left it in, then return the block.
+ * @VRAMSIM_PREPARE_NONE: return the block as it is; the next
+ *	zone_device_folio_init() reinitialises the pages it covers.
+ */
+enum vramsim_prepare {
+	VRAMSIM_PREPARE_SCRUB = 0,
+	VRAMSIM_PREPARE_NONE = 1,
+};
+
+/**
+ * struct vramsim_block - one buddy block in use as device memory
+ * @vram: the VRAM it belongs to
+ * @block: the buddy block
+ * @live_pages: pages of the block not yet freed; the folio holding the block
+ *	may have been split, so this counts pages, not folios
+ * @order: order of the block
+ * @free_node: link in &vramsim_vram.pending once the last page is freed
+ *
+ * Every device folio's zone_device_data points to its block, including
+ * the pieces of a split folio.
+ */
+struct vramsim_block {
+	struct vramsim_vram *vram;
+	struct gpu_buddy_block *block;
+	atomic_t live_pages;
+	unsigned int order;
+	struct llist_node free_node;
+};
+
+/**
+ * struct vramsim_counters - event counters, read by the stats ioctl and debugfs
+ * @allocs: device folios allocated, per order
+ * @frees: ->folio_free calls, per order
+ * @live: device folios in use, per order
+ * @splits: large folios split by the core
+ * @pending: blocks waiting for the free worker
+ * @returned: blocks returned to the buddy
+ * @drains: times an allocation found the buddy full and drained pending frees
+ */
+struct vramsim_counters {
+	atomic64_t allocs[VRAMSIM_NR_ORDERS];
+	atomic64_t frees[VRAMSIM_NR_ORDERS];
+	atomic64_t live[VRAMSIM_NR_ORDERS];
+	atomic64_t splits;
+	atomic64_t pending;
+	atomic64_t returned;
+	atomic64_t drains;
+};
+
+/**
+ * struct vramsim_vram - simulated VRAM
+ * @dev: device the memory belongs to
+ * @pgmap: the device-private page map
+ * @base_pfn: first pfn of @pgmap; buddy offset 0
+ * @size: bytes of VRAM
+ * @prepare: free-time policy, see &enum vramsim_prepare
+ * @lock: protects @mm and @dying; a mutex because the buddy allocates
+ *	with GFP_KERNEL
+ * @mm: the buddy allocator over [0, @size)
+ * @dying: set at teardown; no allocation after it
+ * @pending: blocks whose last page was freed, not yet returned to @mm;
+ *	filled locklessly by ->folio_free, emptied under @lock
+ * @free_work: returns @pending to @mm
+ * @live_pages: device pages in use; while not 0 the VRAM holds a reference
+ *	on the module, so rmmod fails with EBUSY instead of waiting for them
+ * @backing: contents of the VRAM: system pages indexed by page offset,
+ *	allocated on first write
+ * @stats: event counters
+ */
+struct vramsim_vram {
+	struct device *dev;
+	struct dev_pagemap pgmap;
+	unsigned long base_pfn;
+	u64 size;
+	enum vramsim_prepare prepare;
+
+	struct mutex lock;
+	struct gpu_buddy mm;
+	bool dying;
+
+	struct llist_head pending;
+	struct work_struct free_work;
+	atomic_long_t live_pages;
+
+	struct xarray backing;
+	struct vramsim_counters stats;
+};
+
+int vramsim_vram_init(struct vramsim_vram *vram, struct device *dev, u64 size,
+		      enum vramsim_prepare prepare);
+void vramsim_vram_fini(struct vramsim_vram *vram);
+int devm_vramsim_vram_init(struct device *dev, struct vramsim_vram *vram,
+			   u64 size, enum vramsim_prepare prepare);
+
+struct folio *vramsim_vram_alloc_folio(struct vramsim_vram *vram,
+				       unsigned int order);
+void vramsim_vram_drain(struct vramsim_vram *vram);
+void vramsim_folio_prepare(struct folio *folio, unsigned long nr,
+			   struct dev_pagemap *pgmap);
+
+u64 vramsim_vram_free_bytes(struct vramsim_vram *vram);
+void vramsim_vram_get_stats(struct vramsim_vram *vram,
+			    struct drm_vramsim_stats *stats);
+void vramsim_vram_print(struct vramsim_vram *vram, struct drm_printer *p);
+
+/**
+ * vramsim_folio_offset() - byte offset of a device folio in its VRAM
+ * @vram: the VRAM
+ * @folio: a folio of @vram
+ */
+static inline u64 vramsim_folio_offset(struct vramsim_vram *vram,
+				       struct folio *folio)
+{
+	return (u64)(folio_pfn(folio) - vram->base_pfn) << PAGE_SHIFT;
+}
+
+/**
+ * vramsim_page_is_ours() - does @page belong to @vram's page map?
+ * @vram: the VRAM
+ * @page: any page
+ */
+static inline bool vramsim_page_is_ours(struct vramsim_vram *vram,
+					struct page *page)
+{
+	unsigned long pfn = page_to_pfn(page);
+
+	return pfn >= vram->base_pfn &&
+	       pfn < vram->base_pfn + (vram->size >> PAGE_SHIFT);
+}
+
+#endif /* _VRAMSIM_VRAM_H_ */

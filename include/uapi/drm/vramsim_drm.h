@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * vramsim: simulated GPU VRAM on device-private memory.
+ *
+ * Userspace interface of the vramsim DRM driver, on its render node
+ * (/dev/dri/renderD*).  Every ioctl returns 0 or -1 with errno set.
+ */
+#ifndef _UAPI_VRAMSIM_DRM_H_
+#define _UAPI_VRAMSIM_DRM_H_
+
+#include "drm.h"
+
+#if defined(__cplusplus)
+extern "C" {
+#endif
+
+/*
+ * Version of this interface; reported by DRM_IOCTL_VERSION as the driver's
+ * major.minor and in drm_vramsim_stats.uapi_version.  Minor bumps add
+ * fields at the end of structures (DRM zero-extends older callers); major
+ * bumps break compatibility.
+ */
+#define VRAMSIM_UAPI_MAJOR	1
+#define VRAMSIM_UAPI_MINOR	0
+
+/* Folio orders vramsim hands out: 0 (4 KiB) up to 9 (2 MiB). */
+#define VRAMSIM_NR_ORDERS	10
+
+#define DRM_VRAMSIM_STATS		0x00
+#define DRM_VRAMSIM_MIGRATE_TO_DEVICE	0x01
+#define DRM_VRAMSIM_MIGRATE_TO_RAM	0x02
+
+/**
+ * struct drm_vramsim_stats - state of the simulated VRAM
+ *
+ * Filled by DRM_IOCTL_VRAMSIM_STATS.  Counts are since the driver was
+ * loaded, except @vram_free, @live_folios and @pending_frees, which are
+ * the state now.
+ */
+struct drm_vramsim_stats {
+	/** @uapi_version: (VRAMSIM_UAPI_MAJOR << 16) | VRAMSIM_UAPI_MINOR. */
+	__u32 uapi_version;
+	/** @prepare: free-time prepare policy: 0 = scrub, 1 = none. */
+	__u32 prepare;
+	/** @vram_size: bytes of simulated VRAM (the vram_size parameter). */
+	__u64 vram_size;
+	/** @vram_free: bytes free in the buddy allocator now. */
+	__u64 vram_free;
+	/** @pending_frees: blocks freed by ->folio_free, not yet returned. */
+	__u64 pending_frees;
+	/** @splits: large device folios split by the core. */
+	__u64 splits;
+	/** @live_folios: device folios in use now, per order. */
+	__u64 live_folios[VRAMSIM_NR_ORDERS];
+	/** @allocs: device folios allocated, per order. */
+	__u64 allocs[VRAMSIM_NR_ORDERS];
+	/** @frees: device folios freed (->folio_free calls), per order. */
+	__u64 frees[VRAMSIM_NR_ORDERS];
+};
+
+/**
+ * struct drm_vramsim_migrate - move a range of the caller's memory
+ *
+ * For DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE and DRM_IOCTL_VRAMSIM_MIGRATE_TO_RAM.
+ * The range must be page aligned, not empty, and mapped by private
+ * anonymous memory.  To the device, 2 MiB-aligned transparent huge pages
+ * and unpopulated 2 MiB-aligned ranges become 2 MiB device folios, the rest
+ * 4 KiB ones.  A CPU access to a page in VRAM moves it back on its own.
+ *
+ * Errors: EINVAL (length 0, unaligned or overflowing range, non-zero
+ * @flags or @pad, not anonymous memory), EFAULT (part of the range not
+ * mapped), ENOSPC (VRAM full, nothing moved), ENOMEM.  When the VRAM fills
+ * up part way, the call succeeds and @moved says how much moved; the rest
+ * stays in system memory with its contents.
+ */
+struct drm_vramsim_migrate {
+	/** @start: user address of the range, page aligned. */
+	__u64 start;
+	/** @length: bytes, page aligned, not 0. */
+	__u64 length;
+	/** @flags: must be 0. */
+	__u32 flags;
+	/** @pad: must be 0. */
+	__u32 pad;
+	/** @moved: out: bytes this call moved. */
+	__u64 moved;
+};
+
+#define DRM_IOCTL_VRAMSIM_STATS \
+	DRM_IOR(DRM_COMMAND_BASE + DRM_VRAMSIM_STATS, struct drm_vramsim_stats)
+#define DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_VRAMSIM_MIGRATE_TO_DEVICE, \
+		 struct drm_vramsim_migrate)
+#define DRM_IOCTL_VRAMSIM_MIGRATE_TO_RAM \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_VRAMSIM_MIGRATE_TO_RAM, \
+		 struct drm_vramsim_migrate)
+
+#if defined(__cplusplus)
+}
+#endif
+
+#endif /* _UAPI_VRAMSIM_DRM_H_ */

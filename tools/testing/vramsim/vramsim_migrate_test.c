@@ -1,0 +1,482 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Userspace tests of vramsim's migration ioctls, run in the guest with the
+ * module loaded: data survive every trip to the device and back, the
+ * counters say where the folios are, and nothing leaks.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vramsim_drm.h"
+#include "kselftest_harness.h"
+
+#define SZ_4K	(4UL << 10)
+#define SZ_64K	(64UL << 10)
+#define SZ_2M	(2UL << 20)
+#define SZ_4M	(4UL << 20)
+#define SZ_64M	(64UL << 20)
+
+static int open_render_node(void)
+{
+	glob_t g;
+	size_t i;
+	int fd = -1;
+
+	if (glob("/sys/devices/faux/vramsim/drm/renderD*", 0, NULL, &g))
+		return -1;
+	for (i = 0; i < g.gl_pathc && fd < 0; i++) {
+		char dev[64];
+
+		snprintf(dev, sizeof(dev), "/dev/dri/%s", strrchr(g.gl_pathv[i], '/') + 1);
+		fd = open(dev, O_RDWR | O_CLOEXEC);
+	}
+	globfree(&g);
+	return fd;
+}
+
+static int vs_stats(int fd, struct drm_vramsim_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	return ioctl(fd, DRM_IOCTL_VRAMSIM_STATS, s) ? -errno : 0;
+}
+
+/* Returns 0 or -errno; *moved gets the bytes moved. */
+static int vs_migrate(int fd, unsigned long req, void *addr, size_t len, uint64_t *moved)
+{
+	struct drm_vramsim_migrate m = {
+		.start = (uintptr_t)addr,
+		.length = len,
+	};
+	int ret = ioctl(fd, req, &m) ? -errno : 0;
+
+	if (moved)
+		*moved = m.moved;
+	return ret;
+}
+
+static uint64_t live_folios(const struct drm_vramsim_stats *s)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < VRAMSIM_NR_ORDERS; i++)
+		n += s->live_folios[i];
+	return n;
+}
+
+/* Wait for deferred frees: true once the buddy is whole again. */
+static bool wait_vram_idle(int fd, struct drm_vramsim_stats *s)
+{
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (vs_stats(fd, s))
+			return false;
+		if (!s->pending_frees && s->vram_free == s->vram_size &&
+		    !live_folios(s))
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* An anonymous mapping of @len bytes, 2 MiB aligned. */
+static void *map_aligned(size_t len, int advice)
+{
+	size_t span = len + SZ_2M;
+	char *p = mmap(NULL, span, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *a;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	a = (char *)(((uintptr_t)p + SZ_2M - 1) & ~(SZ_2M - 1));
+	if (a > p)
+		munmap(p, a - p);
+	munmap(a + len, p + span - (a + len));
+	if (advice >= 0 && madvise(a, len, advice))
+		return NULL;
+	return a;
+}
+
+/* A pattern no page repeats: the offset of each 8-byte word, salted. */
+static void fill(void *buf, size_t len, uint64_t salt)
+{
+	uint64_t *w = buf;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		w[i] = (i * 8) ^ salt;
+}
+
+/* Index of the first wrong word of [buf + off, buf + off + len), or -1. */
+static long check_at(const void *buf, size_t off, size_t len, uint64_t salt)
+{
+	const uint64_t *w = buf;
+	size_t i;
+
+	for (i = off / 8; i < (off + len) / 8; i++)
+		if (w[i] != ((i * 8) ^ salt))
+			return i;
+	return -1;
+}
+
+static long check(const void *buf, size_t len, uint64_t salt)
+{
+	return check_at(buf, 0, len, salt);
+}
+
+FIXTURE(vramsim) {
+	int fd;
+	struct drm_vramsim_stats s;
+};
+
+FIXTURE_VARIANT(vramsim) {
+	int advice;
+	bool thp;
+};
+
+FIXTURE_VARIANT_ADD(vramsim, thp) {
+	.advice = MADV_HUGEPAGE,
+	.thp = true,
+};
+
+FIXTURE_VARIANT_ADD(vramsim, nothp) {
+	.advice = MADV_NOHUGEPAGE,
+	.thp = false,
+};
+
+FIXTURE_SETUP(vramsim)
+{
+	self->fd = open_render_node();
+	ASSERT_GE(self->fd, 0) TH_LOG("no vramsim render node: is the module loaded?");
+	ASSERT_TRUE(wait_vram_idle(self->fd, &self->s))
+		TH_LOG("VRAM not idle before the test: %llu of %llu free",
+		       (unsigned long long)self->s.vram_free,
+		       (unsigned long long)self->s.vram_size);
+}
+
+FIXTURE_TEARDOWN(vramsim)
+{
+	struct drm_vramsim_stats s;
+
+	/* Every test must leave the VRAM as it found it. */
+	EXPECT_TRUE(wait_vram_idle(self->fd, &s))
+		TH_LOG("leak: %llu of %llu bytes free, %llu pending",
+		       (unsigned long long)s.vram_free,
+		       (unsigned long long)s.vram_size,
+		       (unsigned long long)s.pending_frees);
+	close(self->fd);
+}
+
+/*
+ * Migrate @len bytes to the device, check where they went, read them back
+ * through CPU faults and compare every byte.
+ */
+static void migrate_and_fault_back(struct __test_metadata *_metadata,
+				   FIXTURE_DATA(vramsim) *self,
+				   const FIXTURE_VARIANT(vramsim) *variant,
+				   size_t len)
+{
+	struct drm_vramsim_stats s;
+	uint64_t moved;
+	char *buf;
+	long bad;
+
+	buf = map_aligned(len, variant->advice);
+	ASSERT_NE(buf, NULL);
+	fill(buf, len, len);
+
+	ASSERT_EQ(vs_migrate(self->fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, buf, len, &moved), 0);
+	EXPECT_EQ(moved, len);
+	ASSERT_EQ(vs_stats(self->fd, &s), 0);
+	if (variant->thp && len >= SZ_2M) {
+		EXPECT_EQ(s.live_folios[9], len / SZ_2M);
+		EXPECT_EQ(s.live_folios[0], 0);
+	} else {
+		EXPECT_EQ(s.live_folios[0], len / SZ_4K);
+		EXPECT_EQ(s.live_folios[9], 0);
+	}
+	EXPECT_EQ(s.vram_free, s.vram_size - len);
+
+	/* Reading faults every page back to RAM. */
+	bad = check(buf, len, len);
+	EXPECT_EQ(bad, -1) TH_LOG("word %ld differs after the round trip", bad);
+	ASSERT_EQ(vs_stats(self->fd, &s), 0);
+	EXPECT_EQ(live_folios(&s), 0);
+
+	munmap(buf, len);
+}
+
+TEST_F(vramsim, migrate_4k) { migrate_and_fault_back(_metadata, self, variant, SZ_4K); }
+TEST_F(vramsim, migrate_64k) { migrate_and_fault_back(_metadata, self, variant, SZ_64K); }
+TEST_F(vramsim, migrate_2m) { migrate_and_fault_back(_metadata, self, variant, SZ_2M); }
+TEST_F(vramsim, migrate_4m) { migrate_and_fault_back(_metadata, self, variant, SZ_4M); }
+TEST_F(vramsim, migrate_64m) { migrate_and_fault_back(_metadata, self, variant, SZ_64M); }
+
+TEST_F(vramsim, migrate_back_explicitly)
+{
+	size_t len = SZ_4M + 3 * SZ_4K;
+	struct drm_vramsim_stats s;
+	uint64_t moved;
+	char *buf;
+
+	buf = map_aligned(len, variant->advice);
+	ASSERT_NE(buf, NULL);
+	fill(buf, len, 7);
+	ASSERT_EQ(vs_migrate(self->fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, buf, len, &moved), 0);
+	EXPECT_EQ(moved, len);
+	ASSERT_EQ(vs_migrate(self->fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_RAM, buf, len, &moved), 0);
+	EXPECT_EQ(moved, len);
+	ASSERT_EQ(vs_stats(self->fd, &s), 0);
+	EXPECT_EQ(live_folios(&s), 0);
+	EXPECT_EQ(check(buf, len, 7), -1);
+
+	/* Nothing left on the device: moving back again moves nothing. */
+	ASSERT_EQ(vs_migrate(self->fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_RAM, buf, len, &moved), 0);
+	EXPECT_EQ(moved, 0);
+	munmap(buf, len);
+}
+
+TEST_F(vramsim, munmap_frees)
+{
+	size_t len = SZ_4M;
+	struct drm_vramsim_stats s;
+	uint64_t moved;
+	char *buf;
+
+	buf = map_aligned(len, variant->advice);
+	ASSERT_NE(buf, NULL);
+	fill(buf, len, 1);
+	ASSERT_EQ(vs_migrate(self->fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, buf, len, &moved), 0);
+	ASSERT_EQ(moved, len);
+	munmap(buf, len);
+	EXPECT_TRUE(wait_vram_idle(self->fd, &s));
+	EXPECT_EQ(s.vram_free, s.vram_size);
+}
+
+TEST_F(vramsim, partial_munmap_splits)
+{
+	size_t len = SZ_2M;
+	struct drm_vramsim_stats before, s;
+	uint64_t moved;
+	char *buf;
+
+	buf = map_aligned(len, variant->advice);
+	ASSERT_NE(buf, NULL);
+	fill(buf, len, 3);
+	ASSERT_EQ(vs_stats(self->fd, &before), 0);
+	ASSERT_EQ(vs_migrate(self->fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, buf, len, &moved), 0);
+	ASSERT_EQ(moved, len);
+
+	/* Punch a hole in the middle of the 2 MiB device mapping. */
+	ASSERT_EQ(munmap(buf + SZ_64K, SZ_4K), 0);
+	/* The rest still reads back, a page at a time. */
+	EXPECT_EQ(check(buf, SZ_64K, 3), -1);
+	EXPECT_EQ(check_at(buf, SZ_64K + SZ_4K, len - SZ_64K - SZ_4K, 3), -1);
+	ASSERT_EQ(vs_stats(self->fd, &s), 0);
+	if (variant->thp)
+		EXPECT_GT(s.splits, before.splits);
+	munmap(buf, SZ_64K);
+	munmap(buf + SZ_64K + SZ_4K, len - SZ_64K - SZ_4K);
+}
+
+TEST_F(vramsim, fork_with_device_pages)
+{
+	size_t len = SZ_4M;
+	uint64_t moved;
+	int status;
+	char *buf;
+	pid_t pid;
+
+	buf = map_aligned(len, variant->advice);
+	ASSERT_NE(buf, NULL);
+	fill(buf, len, 11);
+	ASSERT_EQ(vs_migrate(self->fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, buf, len, &moved), 0);
+	ASSERT_EQ(moved, len);
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		/* The child sees the data, and its writes stay its own. */
+		if (check(buf, len, 11) != -1)
+			_exit(1);
+		memset(buf, 0x5a, len);
+		_exit(0);
+	}
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	EXPECT_EQ(check(buf, len, 11), -1);
+	munmap(buf, len);
+}
+
+TEST_F(vramsim, out_of_vram)
+{
+	size_t len = self->s.vram_size + SZ_4M;
+	struct drm_vramsim_stats s;
+	uint64_t moved, moved2;
+	char *buf, *more;
+
+	buf = map_aligned(len, variant->advice);
+	ASSERT_NE(buf, NULL);
+	fill(buf, len, 5);
+
+	ASSERT_EQ(vs_migrate(self->fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, buf, len, &moved), 0);
+	EXPECT_GT(moved, 0);
+	EXPECT_LE(moved, self->s.vram_size);
+	ASSERT_EQ(vs_stats(self->fd, &s), 0);
+	EXPECT_EQ(s.vram_size - s.vram_free, moved);
+
+	/* Full: another range moves nothing and says so. */
+	more = map_aligned(SZ_64K, -1);
+	ASSERT_NE(more, NULL);
+	fill(more, SZ_64K, 6);
+	if (moved == self->s.vram_size) {
+		EXPECT_EQ(vs_migrate(self->fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, more, SZ_64K, &moved2), -ENOSPC);
+	}
+	EXPECT_EQ(check(more, SZ_64K, 6), -1);
+	EXPECT_EQ(check(buf, len, 5), -1);
+	munmap(more, SZ_64K);
+	munmap(buf, len);
+}
+
+/* Bad arguments: the documented errno, and no state change. */
+TEST_F(vramsim, bad_input)
+{
+	struct drm_vramsim_migrate m;
+	struct drm_vramsim_stats s;
+	char *buf, *file;
+	uint64_t moved;
+	int fd = self->fd;
+
+	buf = map_aligned(SZ_4M, variant->advice);
+	ASSERT_NE(buf, NULL);
+	fill(buf, SZ_4M, 9);
+
+	EXPECT_EQ(vs_migrate(fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, buf, 0, &moved), -EINVAL);
+	EXPECT_EQ(vs_migrate(fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, buf + 1, SZ_4K, &moved), -EINVAL);
+	EXPECT_EQ(vs_migrate(fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, buf, SZ_4K + 1, &moved), -EINVAL);
+	EXPECT_EQ(vs_migrate(fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE,
+			     (void *)(~0UL & ~(SZ_4K - 1)), 2 * SZ_4K, &moved), -EINVAL);
+	EXPECT_EQ(vs_migrate(fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_RAM, buf, 0, &moved), -EINVAL);
+
+	/* Unmapped, or partly unmapped. */
+	ASSERT_EQ(munmap(buf + SZ_2M, SZ_4K), 0);
+	EXPECT_EQ(vs_migrate(fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, buf + SZ_2M, SZ_4K, &moved), -EFAULT);
+	EXPECT_EQ(vs_migrate(fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_RAM, buf + SZ_2M, SZ_4K, &moved), -EFAULT);
+	EXPECT_EQ(vs_migrate(fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, (void *)SZ_4K, SZ_4K, &moved), -EFAULT);
+
+	/* Foreign flags and padding. */
+	memset(&m, 0, sizeof(m));
+	m.start = (uintptr_t)buf;
+	m.length = SZ_4K;
+	m.flags = 1;
+	EXPECT_EQ(ioctl(fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, &m), -1);
+	EXPECT_EQ(errno, EINVAL);
+	m.flags = 0;
+	m.pad = 1;
+	EXPECT_EQ(ioctl(fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, &m), -1);
+	EXPECT_EQ(errno, EINVAL);
+
+	/*
+	 * A caller built against a smaller structure: DRM zero-extends it,
+	 * so the length is 0 and the call is refused.
+	 */
+	m.pad = 0;
+	EXPECT_EQ(ioctl(fd, DRM_IOWR(DRM_COMMAND_BASE + DRM_VRAMSIM_MIGRATE_TO_DEVICE, __u64), &m), -1);
+	EXPECT_EQ(errno, EINVAL);
+	/* An ioctl number past the table. */
+	EXPECT_EQ(ioctl(fd, DRM_IOWR(DRM_COMMAND_BASE + 0x3f, struct drm_vramsim_migrate), &m), -1);
+	EXPECT_EQ(errno, EINVAL);
+
+	/* Not anonymous memory. */
+	file = mmap(NULL, SZ_64K, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(file, MAP_FAILED);
+	memset(file, 1, SZ_64K);
+	EXPECT_EQ(vs_migrate(fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, file, SZ_64K, &moved), -EINVAL);
+	munmap(file, SZ_64K);
+
+	/* None of that changed anything. */
+	ASSERT_EQ(vs_stats(fd, &s), 0);
+	EXPECT_EQ(live_folios(&s), 0);
+	EXPECT_EQ(s.vram_free, s.vram_size);
+	EXPECT_EQ(check(buf, SZ_2M, 9), -1);
+	munmap(buf, SZ_2M);
+	munmap(buf + SZ_2M + SZ_4K, SZ_2M - SZ_4K);
+}
+
+static int read_param(const char *name, char *buf, size_t len)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/vramsim/parameters/%s", name);
+	f = fopen(path, "r");
+	if (!f || !fgets(buf, len, f))
+		return -1;
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/*
+ * Device pages pin the module: rmmod fails with EBUSY while a process has
+ * pages in VRAM, even with no file open, and works once they are gone.
+ */
+TEST_F(vramsim, unload_with_live_pages)
+{
+	char size[32], prepare[16], cmd[128];
+	int ready[2], status;
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(read_param("vram_size", size, sizeof(size)), 0);
+	ASSERT_EQ(read_param("prepare", prepare, sizeof(prepare)), 0);
+	ASSERT_EQ(pipe(ready), 0);
+
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		char *buf = map_aligned(SZ_4M, variant->advice);
+		uint64_t moved = 0;
+
+		fill(buf, SZ_4M, 13);
+		vs_migrate(self->fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, buf, SZ_4M, &moved);
+		close(self->fd);
+		c = moved == SZ_4M ? 'y' : 'n';
+		if (write(ready[1], &c, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(read(ready[0], &c, 1), 1);
+	ASSERT_EQ(c, 'y');
+
+	EXPECT_NE(system("rmmod vramsim 2>/dev/null"), 0);
+	EXPECT_EQ(access("/sys/module/vramsim", F_OK), 0);
+
+	kill(pid, SIGKILL);
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	/* The exiting child's pages are freed; the module is free to go. */
+	EXPECT_EQ(system("rmmod vramsim"), 0);
+	snprintf(cmd, sizeof(cmd), "modprobe vramsim vram_size=%s prepare=%s", size, prepare);
+	ASSERT_EQ(system(cmd), 0);
+	self->fd = open_render_node();
+	ASSERT_GE(self->fd, 0);
+}
+
+TEST_HARNESS_MAIN

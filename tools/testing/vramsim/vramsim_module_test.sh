@@ -1,0 +1,70 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Module-level tests of vramsim, in the guest, as TAP: load and unload,
+# DRM nodes, debugfs, module parameters (good and bad), no leak on unload.
+set -u
+. "$(dirname "$0")/guest/lib.sh"
+
+n=0
+fails=0
+ok() { n=$((n + 1)); echo "ok $n $1"; }
+not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $1"; shift; for m in "$@"; do echo "# $m"; done; }
+check() { local name=$1; shift; if "$@" >/tmp/check.out 2>&1; then ok "$name"; else not_ok "$name" "$(tail -n3 /tmp/check.out)"; fi; }
+
+loaded() { [ -d /sys/module/vramsim ]; }
+unload() { ! loaded || rmmod vramsim; }
+
+# Kernel messages since the mark, to check what a step printed.
+mark() { dmesg -c >/dev/null; }
+
+echo "TAP version 13"
+echo "1..17"
+
+unload
+mark
+check "modprobe vramsim" modprobe vramsim
+check "DRM card and render node exist" sh -c '[ -n "$(vramsim_render_node)" ] && [ -c "$(vramsim_render_node)" ] && ls /sys/devices/faux/vramsim/drm | grep -q "^card"'
+check "debugfs vram file readable" sh -c "grep -q 'chunk_size: 4KiB, total: 512MiB, free: 512MiB' $VRAMSIM_DEBUGFS/vram"
+check "default vram_size is 512M" sh -c '[ "$(cat /sys/module/vramsim/parameters/vram_size)" = 536870912 ]'
+check "default prepare is scrub" sh -c '[ "$(cat /sys/module/vramsim/parameters/prepare)" = scrub ]'
+check "in-kernel alloc/free of 512 order-0 and 8 order-9 folios" sh -c "
+	echo '0 512' > $VRAMSIM_DEBUGFS/bench && echo '9 8' > $VRAMSIM_DEBUGFS/bench &&
+	grep -q 'free: 512MiB' $VRAMSIM_DEBUGFS/vram"
+check "rmmod vramsim" rmmod vramsim
+check "unload left nothing behind (no error, no leak)" sh -c '! dmesg | grep -E "vramsim.*(leak|still in use|error)|WARNING|BUG"'
+check "modprobe again after rmmod" modprobe vramsim
+check "rmmod again" rmmod vramsim
+
+# Bad parameters fail the load with EINVAL and a readable message.
+bad=
+for v in 0 1M 3M 100000 65G abc 512Q; do
+	mark
+	if modprobe vramsim vram_size=$v 2>/tmp/mp.err; then
+		bad="$bad $v(accepted)"
+		rmmod vramsim
+	elif ! grep -q 'Invalid argument' /tmp/mp.err; then
+		bad="$bad $v(not EINVAL: $(cat /tmp/mp.err))"
+	elif ! dmesg | grep -q "vramsim: vram_size=$v"; then
+		bad="$bad $v(no message)"
+	fi
+done
+if [ -z "$bad" ]; then
+	ok "bad vram_size values fail with EINVAL and a message (0 1M 3M 100000 65G abc 512Q)"
+else
+	not_ok "bad vram_size values fail with EINVAL and a message" "wrong:$bad"
+fi
+mark
+if modprobe vramsim prepare=sometimes 2>/dev/null; then
+	not_ok "prepare=sometimes rejected"
+	rmmod vramsim
+else
+	check "prepare=sometimes rejected with a message" sh -c 'dmesg | grep -q "prepare=sometimes: must be"'
+fi
+check "vram_size=64M prepare=none loads" sh -c 'modprobe vramsim vram_size=64M prepare=none &&
+	grep -q "total: 64MiB" '"$VRAMSIM_DEBUGFS"'/vram && [ "$(cat /sys/module/vramsim/parameters/prepare)" = none ]'
+check "in-kernel alloc/free with prepare=none" sh -c "echo '9 32' > $VRAMSIM_DEBUGFS/bench && echo '0 16384' > $VRAMSIM_DEBUGFS/bench"
+check "rmmod after prepare=none" rmmod vramsim
+check "no kernel warnings during the module tests" sh -c '! dmesg | grep -E "WARNING|BUG:|Oops"'
+
+[ "$fails" = 0 ]
