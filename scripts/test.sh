@@ -1,0 +1,135 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make test: every test of vramsim, ending with "N passed, N failed".
+#   1. KUnit, upstream gpu_buddy suite: kunit.py run --arch=x86_64 on the
+#      kernel already built (kunit.py only runs built-in suites)
+#   2. one guest boot: module tests, the vramsim KUnit suites (a module,
+#      like the driver; parsed with kunit.py parse), migration selftests
+#      under both prepare policies, benchmark smoke run
+# Any kernel splat (WARN, BUG, oops, lockdep) in a guest log fails the run.
+set -uo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+: "${KSRC:?}" "${KOBJ:?}" "${GUEST:?}" "${TOOLS_OUT:?}" "${CC_WRAP:?}" "${JOBS:=2}"
+results=$repo/build/test-results
+rm -rf "$results"
+mkdir -p "$results"
+
+passed=0
+failed=0
+problems=()
+add() { passed=$((passed + $1)); failed=$((failed + $2)); }
+problem() { problems+=("$*"); echo "FAILED: $*" >&2; }
+
+# Kernel splats: any of these in a guest log fails the run.
+splat_re='(WARNING:|BUG:|Oops|Kernel panic|general protection fault|possible recursive locking|possible circular locking|inconsistent lock state|suspicious RCU usage|sleeping function called from invalid context|scheduling while atomic|UBSAN:|INFO: task .* blocked)'
+check_splats() {
+	local log=$1 what=$2
+	if grep -Eq "$splat_re" "$log"; then
+		problem "kernel splat during $what (see $log):"
+		grep -E -m5 "$splat_re" "$log" | sed 's/^/    /' >&2
+		failed=$((failed + 1))
+	fi
+}
+
+# "Ran N tests: passed: P, failed: F" from kunit.py's summary.
+count_kunit() {
+	local log=$1 what=$2 line p f
+	line=$(grep -E 'Testing complete\. Ran [0-9]+ tests' "$log" | tail -n1)
+	if [ -z "$line" ]; then
+		problem "$what: no KUnit results (see $log)"
+		failed=$((failed + 1))
+		return
+	fi
+	p=$(sed -n 's/.*passed: \([0-9]*\).*/\1/p' <<<"$line")
+	f=$(sed -n 's/.*failed: \([0-9]*\).*/\1/p' <<<"$line")
+	add "${p:-0}" "${f:-0}"
+	[ "${f:-0}" = 0 ] || problem "$what: ${f} KUnit case(s) failed"
+	echo "$what: $line"
+}
+
+# ok / not ok lines of a top-level TAP stream.
+count_tap() {
+	local tap=$1 what=$2 p f plan
+	if [ ! -s "$tap" ]; then
+		problem "$what: no results"
+		failed=$((failed + 1))
+		return
+	fi
+	p=$(grep -cE '^ok [0-9]+' "$tap")
+	f=$(grep -cE '^not ok [0-9]+' "$tap")
+	plan=$(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' "$tap" | head -n1)
+	if [ -n "$plan" ] && [ $((p + f)) -lt "$plan" ]; then
+		problem "$what: only $((p + f)) of $plan tests reported (crash or timeout?)"
+		f=$((f + plan - p - f))
+	fi
+	add "$p" "$f"
+	[ "$f" = 0 ] || problem "$what: $f test(s) failed: $(grep -E '^not ok' "$tap" | cut -d' ' -f4- | tr '\n' ' ')"
+	echo "$what: $p passed, $f failed"
+}
+
+accel=$("$repo/tools/testing/vramsim/vramsim-accel" "$KOBJ/arch/x86/boot/bzImage" "$GUEST")
+
+# --- 1. gpu_buddy through kunit.py, on the kernel that is already built ----
+echo "==> KUnit: gpu_buddy (kunit.py run --arch=x86_64)"
+# kunit.py regenerates .config unless it has seen this kunitconfig before:
+# record it as used, so it reuses the build instead of making its own.
+{ printf 'CONFIG_SERIAL_8250=y\nCONFIG_SERIAL_8250_CONSOLE=y\n'; grep '^CONFIG_' "$repo/.kunitconfig"; } \
+	> "$KOBJ/last_used_kunitconfig"
+# kunit.py asks QEMU for KVM first; where KVM hangs, hide it from QEMU.
+wrap=$GUEST/qemu-wrap
+mkdir -p "$wrap"
+cat > "$wrap/qemu-system-x86_64" <<WRAP
+#!/bin/bash
+args=()
+while [ \$# -gt 0 ]; do
+	if [ "\$1" = -accel ] && [ "$accel" = tcg ] && [ "\$2" != tcg ]; then shift 2; continue; fi
+	args+=("\$1"); shift
+done
+exec $(command -v qemu-system-x86_64) "\${args[@]}"
+WRAP
+chmod +x "$wrap/qemu-system-x86_64"
+(cd "$KSRC" && PATH="$wrap:$PATH" timeout 900 python3 tools/testing/kunit/kunit.py run \
+	--arch=x86_64 --build_dir="$KOBJ" --kunitconfig="$repo/.kunitconfig" \
+	--make_options="CC=$CC_WRAP" --jobs="$JOBS" --timeout=600 'gpu_buddy*') \
+	> "$results/kunit-gpu_buddy.log" 2>&1
+kunit_rc=$?
+grep -E '^\[..:..:..\] (=|\[|Testing|Ran)' "$results/kunit-gpu_buddy.log" | sed 's/^\[..:..:..\] /    /' | tail -n 25
+count_kunit "$results/kunit-gpu_buddy.log" "KUnit gpu_buddy"
+[ $kunit_rc = 0 ] || grep -q 'failed: [1-9]' "$results/kunit-gpu_buddy.log" ||
+	{ problem "kunit.py exited with $kunit_rc (see $results/kunit-gpu_buddy.log)"; failed=$((failed + 1)); }
+check_splats "$KOBJ/test.log" "the gpu_buddy KUnit run"
+
+# --- 2. everything else in one guest boot --------------------------------
+echo "==> Guest: module tests, vramsim KUnit, migration selftests, benchmark smoke"
+"$repo/tools/testing/vramsim/vramsim-run" --kernel "$KOBJ/arch/x86/boot/bzImage" \
+	--modules "$GUEST" --timeout 1500 --log "$results/guest.log" --quiet \
+	-- "$repo/tools/testing/vramsim/guest/test.sh" "$results"
+guest_rc=$?
+[ $guest_rc = 0 ] || { problem "guest run failed (status $guest_rc, see $results/guest.log)"; failed=$((failed + 1)); }
+check_splats "$results/guest.log" "the guest run"
+
+count_tap "$results/module.tap" "module tests"
+if [ -s "$results/kunit.ktap" ]; then
+	python3 "$KSRC/tools/testing/kunit/kunit.py" parse "$results/kunit.ktap" \
+		> "$results/kunit-vramsim.log" 2>&1
+	sed -n 's/^\[..:..:..\] /    /p' "$results/kunit-vramsim.log" | grep -vE '^    =+$' | tail -n 30
+	count_kunit "$results/kunit-vramsim.log" "KUnit vramsim"
+else
+	problem "KUnit vramsim: no KTAP output"
+	failed=$((failed + 1))
+fi
+for policy in scrub none; do
+	count_tap "$results/migrate-$policy.tap" "migration selftests (prepare=$policy)"
+done
+[ -f "$results/bench-smoke.tap" ] && count_tap "$results/bench-smoke.tap" "benchmark smoke run"
+
+echo
+if [ ${#problems[@]} -gt 0 ]; then
+	echo "Problems:"
+	printf '  - %s\n' "${problems[@]}"
+fi
+echo "Results and logs: $results"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
