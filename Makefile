@@ -29,8 +29,8 @@ KMAKE   := $(MAKE) -C $(KSRC) O=$(KOBJ) ARCH=x86_64 CC="$(CC_WRAP)" -j$(JOBS)
 BZIMAGE := $(KOBJ)/arch/x86/boot/bzImage
 RUNNER  := $(REPO)/tools/testing/vramsim/vramsim-run
 
-.PHONY: all deps src kernel module modules tools run shell test bench check \
-	clean distclean help
+.PHONY: all deps src kernel module modules tools run shell test bench bench-quick \
+	check clean distclean help
 all: kernel tools
 
 help:
@@ -84,6 +84,14 @@ shell: kernel tools
 test: kernel tools
 	@KSRC=$(KSRC) KOBJ=$(KOBJ) GUEST=$(GUEST) TOOLS_OUT=$(TOOLS_OUT) \
 		CC_WRAP="$(CC_WRAP)" JOBS=$(JOBS) $(REPO)/scripts/test.sh
+
+# The benchmark matrix: two guest boots (deterministic, wall-clock) under
+# perf; results in bench/results/<date>/ and docs/benchmarks.md.
+bench: kernel tools
+	@KOBJ=$(KOBJ) GUEST=$(GUEST) TOOLS_OUT=$(TOOLS_OUT) $(REPO)/bench/run.sh full
+
+bench-quick: kernel tools
+	@KOBJ=$(KOBJ) GUEST=$(GUEST) TOOLS_OUT=$(TOOLS_OUT) $(REPO)/bench/run.sh quick
 
 check: $(KOBJ)/.config src
 	@KSRC=$(KSRC) KOBJ=$(KOBJ) CC_WRAP="$(CC_WRAP)" $(REPO)/scripts/check.sh

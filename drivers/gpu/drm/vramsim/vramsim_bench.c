@@ -1,39 +1,158 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vramsim: in-kernel benchmark of the device folio alloc and free paths.
+ * vramsim: in-kernel benchmark of the device folio free path.
  *
- * Allocates device folios through the real allocation path, then drops
- * them with folio_put() so that each goes through the core's
- * free_zone_device_folio(), vramsim's ->folio_free and the deferred return
- * to the buddy, and times each phase until the buddy is whole again.
+ * For one order, on an idle VRAM:
+ *
+ *  1. the full path, once per prepare policy: allocate @count device folios
+ *     through the real allocation path, drop them with folio_put() so each
+ *     goes through the core's free_zone_device_folio() and ->folio_free,
+ *     then return the queued blocks to the buddy.  The free worker is held
+ *     off meanwhile, so the return is timed on its own, not overlapped.
+ *  2. the prepare step alone, on the same number of freshly used folios;
+ *  3. the raw buddy: allocating and freeing as many blocks of the order
+ *     with no struct page work at all.
+ *
+ * Times are ktime_get_ns() deltas; in vramsim's deterministic guest
+ * (-icount shift=0) a nanosecond is one guest instruction.
  */
 
 #include <linux/mm.h>
 #include <linux/pagemap.h>
-#include <linux/sched.h>
+#include <linux/percpu-refcount.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 
 #include "vramsim_bench.h"
-#include "vramsim_vram.h"
+
+static int alloc_folios(struct vramsim_vram *vram, unsigned int order,
+			struct folio **folios, unsigned long count)
+{
+	unsigned long i;
+
+	for (i = 0; i < count; i++) {
+		folios[i] = vramsim_vram_alloc_folio(vram, order);
+		if (IS_ERR(folios[i])) {
+			int err = PTR_ERR(folios[i]);
+
+			while (i--)
+				folio_put(folios[i]);
+			return err;
+		}
+		folio_unlock(folios[i]);
+	}
+	return 0;
+}
+
+/* Time the full path with the given policy. */
+static int bench_path(struct vramsim_vram *vram, unsigned int order,
+		      struct folio **folios, unsigned long count,
+		      struct vramsim_bench_path *path)
+{
+	unsigned long i;
+	u64 t0, t1, t2, t3;
+	int err;
+
+	t0 = ktime_get_ns();
+	err = alloc_folios(vram, order, folios, count);
+	if (err)
+		return err;
+	t1 = ktime_get_ns();
+	for (i = 0; i < count; i++)
+		folio_put(folios[i]);
+	t2 = ktime_get_ns();
+	vramsim_vram_drain(vram);
+	t3 = ktime_get_ns();
+
+	path->alloc_ns = t1 - t0;
+	path->free_ns = t2 - t1;
+	path->return_ns = t3 - t2;
+	return 0;
+}
+
+/*
+ * The prepare step alone, on folios just allocated (compound state built by
+ * zone_device_folio_init()).  Their reference is frozen to 0, as it is when
+ * ->folio_free runs, then they are released the way the core does after it.
+ */
+static int bench_prepare(struct vramsim_vram *vram, unsigned int order,
+			 struct folio **folios, unsigned long count, u64 *ns)
+{
+	unsigned long nr = 1UL << order, i;
+	struct vramsim_block **vbs;
+	u64 t0;
+	int err;
+
+	vbs = kvmalloc_array(count, sizeof(*vbs), GFP_KERNEL);
+	if (!vbs)
+		return -ENOMEM;
+	err = alloc_folios(vram, order, folios, count);
+	if (err)
+		goto out;
+	for (i = 0; i < count; i++) {
+		vbs[i] = folio_zone_device_data(folios[i]);
+		WARN_ON_ONCE(!folio_ref_freeze(folios[i], 1));
+	}
+
+	t0 = ktime_get_ns();
+	for (i = 0; i < count; i++)
+		vramsim_folio_prepare(folios[i], nr, &vram->pgmap);
+	*ns = ktime_get_ns() - t0;
+
+	for (i = 0; i < count; i++) {
+		vramsim_folio_release(vram, vbs[i], folio_pfn(folios[i]), order);
+		percpu_ref_put_many(&vram->pgmap.ref, nr);
+	}
+	vramsim_vram_drain(vram);
+out:
+	kvfree(vbs);
+	return err;
+}
+
+/* The buddy alone: the same number of blocks, no folios. */
+static int bench_buddy(struct vramsim_vram *vram, unsigned int order,
+		       unsigned long count, struct vramsim_bench_result *res)
+{
+	u64 bytes = PAGE_SIZE << order, t0, t1, t2;
+	struct gpu_buddy_block *block, *next;
+	unsigned long i;
+	LIST_HEAD(blocks);
+	int err = 0;
+
+	mutex_lock(&vram->lock);
+	t0 = ktime_get_ns();
+	for (i = 0; i < count && !err; i++)
+		err = gpu_buddy_alloc_blocks(&vram->mm, 0, vram->size, bytes,
+					     bytes, &blocks, 0);
+	t1 = ktime_get_ns();
+	list_for_each_entry_safe(block, next, &blocks, link)
+		gpu_buddy_free_block(&vram->mm, block);
+	t2 = ktime_get_ns();
+	mutex_unlock(&vram->lock);
+
+	res->buddy_alloc_ns = t1 - t0;
+	res->buddy_free_ns = t2 - t1;
+	return err;
+}
 
 /**
- * vramsim_bench_run() - allocate and free @count folios of @order
- * @vram: the VRAM, idle
+ * vramsim_bench_run() - benchmark the free path for one folio order
+ * @vram: the VRAM; must be idle (no device folio in use)
  * @order: folio order, 0 to %VRAMSIM_MAX_ORDER
- * @count: number of folios, at least 1; they must fit in the VRAM
- * @res: out: timings
+ * @count: folios per run, at least 1; they must fit in the VRAM at once
+ * @res: out: timings, see &struct vramsim_bench_result
  *
- * Return: 0; -EINVAL for a bad order or count, -ENOSPC if the folios do not
- * fit, -EIO if the buddy's free space did not come back.
+ * Context: process context; runs for as long as the work takes.
+ * Return: 0; -EINVAL for a bad order or count, -EBUSY if the VRAM is in
+ * use, -ENOSPC or -ENOMEM if the folios cannot be had, -EIO if the buddy's
+ * free space did not come back.
  */
 int vramsim_bench_run(struct vramsim_vram *vram, unsigned int order,
 		      unsigned long count, struct vramsim_bench_result *res)
 {
+	enum vramsim_prepare policy = vram->prepare;
 	struct folio **folios;
-	unsigned long i, n;
-	u64 before, t0, t1, t2, t3;
-	int err = 0;
+	int err, p;
 
 	if (order > VRAMSIM_MAX_ORDER || !count ||
 	    count > vram->size >> (PAGE_SHIFT + order))
@@ -44,34 +163,35 @@ int vramsim_bench_run(struct vramsim_vram *vram, unsigned int order,
 		return -ENOMEM;
 
 	vramsim_vram_drain(vram);
-	before = vramsim_vram_free_bytes(vram);
-
-	t0 = ktime_get_ns();
-	for (n = 0; n < count; n++) {
-		folios[n] = vramsim_vram_alloc_folio(vram, order);
-		if (IS_ERR(folios[n])) {
-			err = PTR_ERR(folios[n]);
-			break;
-		}
-		folio_unlock(folios[n]);
+	if (atomic_long_read(&vram->live_pages) ||
+	    vramsim_vram_free_bytes(vram) != vram->size) {
+		err = -EBUSY;
+		goto out;
 	}
-	t1 = ktime_get_ns();
-	for (i = 0; i < n; i++)
-		folio_put(folios[i]);
-	t2 = ktime_get_ns();
-	vramsim_vram_drain(vram);
-	t3 = ktime_get_ns();
 
-	kvfree(folios);
-	if (err)
-		return err;
-	if (vramsim_vram_free_bytes(vram) != before)
-		return -EIO;
-
+	memset(res, 0, sizeof(*res));
 	res->order = order;
 	res->count = count;
-	res->alloc_ns = t1 - t0;
-	res->free_ns = t2 - t1;
-	res->drain_ns = t3 - t2;
-	return 0;
+
+	/* Returns happen in the timed drain, not in the worker meanwhile. */
+	disable_work_sync(&vram->free_work);
+	/* "none" first, so that the blocks end up scrubbed again. */
+	for (p = ARRAY_SIZE(res->path) - 1; p >= 0; p--) {
+		WRITE_ONCE(vram->prepare, p);
+		err = bench_path(vram, order, folios, count, &res->path[p]);
+		if (err)
+			break;
+	}
+	WRITE_ONCE(vram->prepare, policy);
+	if (!err)
+		err = bench_prepare(vram, order, folios, count, &res->prepare_ns);
+	enable_work(&vram->free_work);
+	if (!err)
+		err = bench_buddy(vram, order, count, res);
+
+	if (!err && vramsim_vram_free_bytes(vram) != vram->size)
+		err = -EIO;
+out:
+	kvfree(folios);
+	return err;
 }

@@ -5,22 +5,37 @@
 #include <linux/mutex.h>
 #include <linux/types.h>
 
-struct vramsim_vram;
+#include "vramsim_vram.h"
 
 /**
- * struct vramsim_bench_result - one in-kernel alloc/free run
+ * struct vramsim_bench_path - one run of the full alloc/free path
+ * @alloc_ns: vramsim_vram_alloc_folio() of every folio
+ * @free_ns: folio_put() of every folio: the core's free_zone_device_folio()
+ *	and ->folio_free (prepare, if the policy has one, and release)
+ * @return_ns: returning the queued blocks to the buddy
+ */
+struct vramsim_bench_path {
+	u64 alloc_ns;
+	u64 free_ns;
+	u64 return_ns;
+};
+
+/**
+ * struct vramsim_bench_result - in-kernel benchmark of one order
  * @order: folio order
- * @count: folios allocated and freed
- * @alloc_ns: allocating @count folios
- * @free_ns: folio_put() of all of them: core free + ->folio_free
- * @drain_ns: returning the pending blocks until the buddy is whole again
+ * @count: folios per run
+ * @path: the full path, per prepare policy (&enum vramsim_prepare)
+ * @prepare_ns: the prepare step alone, on @count freshly used folios
+ * @buddy_alloc_ns: gpu_buddy_alloc_blocks() of @count blocks of @order
+ * @buddy_free_ns: gpu_buddy_free_block() of them
  */
 struct vramsim_bench_result {
 	unsigned int order;
 	unsigned long count;
-	u64 alloc_ns;
-	u64 free_ns;
-	u64 drain_ns;
+	struct vramsim_bench_path path[2];
+	u64 prepare_ns;
+	u64 buddy_alloc_ns;
+	u64 buddy_free_ns;
 };
 
 /**

@@ -3,8 +3,9 @@
  * vramsim: debugfs files, in /sys/kernel/debug/dri/<device>/.
  *
  *   vram    the buddy allocator's state and the driver's counters
- *   bench   write "<order> <count>": allocate and free <count> device
- *           folios of <order> in the kernel; read: timings of the last run
+ *   bench   write "<order> <count>": benchmark the free path of <count>
+ *           device folios of <order> (see vramsim_bench.c; the VRAM must
+ *           be idle); read: key=value timings of the last run
  */
 
 #include <linux/debugfs.h>
@@ -34,12 +35,19 @@ static int vramsim_bench_show(struct seq_file *m, void *unused)
 {
 	struct vramsim_device *vdev = m->private;
 	struct vramsim_bench_result *r = &vdev->bench.last;
+	struct vramsim_bench_path *scrub = &r->path[VRAMSIM_PREPARE_SCRUB];
+	struct vramsim_bench_path *none = &r->path[VRAMSIM_PREPARE_NONE];
 
 	mutex_lock(&vdev->bench.lock);
 	if (vdev->bench.valid)
-		seq_printf(m, "order %u count %lu alloc_ns %llu free_ns %llu drain_ns %llu\n",
-			   r->order, r->count, r->alloc_ns, r->free_ns,
-			   r->drain_ns);
+		seq_printf(m, "order=%u count=%lu bytes=%lu "
+			   "scrub_alloc_ns=%llu scrub_free_ns=%llu scrub_return_ns=%llu "
+			   "none_alloc_ns=%llu none_free_ns=%llu none_return_ns=%llu "
+			   "prepare_ns=%llu buddy_alloc_ns=%llu buddy_free_ns=%llu\n",
+			   r->order, r->count, r->count << (PAGE_SHIFT + r->order),
+			   scrub->alloc_ns, scrub->free_ns, scrub->return_ns,
+			   none->alloc_ns, none->free_ns, none->return_ns,
+			   r->prepare_ns, r->buddy_alloc_ns, r->buddy_free_ns);
 	else
 		seq_puts(m, "no run yet; write \"<order> <count>\" to run\n");
 	mutex_unlock(&vdev->bench.lock);

@@ -16,6 +16,8 @@
 #include <linux/pagemap.h>
 #include <linux/slab.h>
 
+#include <kunit/visibility.h>
+
 #include "vramsim_migrate.h"
 #include "vramsim_vram.h"
 
@@ -401,6 +403,7 @@ int vramsim_migrate_range_to_device(struct vramsim_vram *vram,
 	mmap_read_unlock(mm);
 	return err;
 }
+EXPORT_SYMBOL_IF_KUNIT(vramsim_migrate_range_to_device);
 
 /**
  * vramsim_migrate_range_to_ram() - move user memory out of VRAM
@@ -425,6 +428,7 @@ int vramsim_migrate_range_to_ram(struct vramsim_vram *vram,
 	mmap_read_unlock(mm);
 	return err;
 }
+EXPORT_SYMBOL_IF_KUNIT(vramsim_migrate_range_to_ram);
 
 /**
  * vramsim_migrate_to_ram() - &dev_pagemap_ops.migrate_to_ram

@@ -29,6 +29,9 @@
 #include "vramsim_migrate.h"
 #include "vramsim_vram.h"
 
+#define CREATE_TRACE_POINTS
+#include "vramsim_trace.h"
+
 /**
  * vramsim_folio_prepare() - make every page of a freed folio pristine again
  * @folio: the folio, refcount 0, compound state still intact
@@ -36,7 +39,9 @@
  * @pgmap: the page map the pages belong to (never read from the pages)
  *
  * Leaves each struct page as memremap_pages() initialised it: standalone
- * (no head, tail or order), PG_reserved and nothing else of the page flags,
+ * (no head, tail or order), PG_reserved and no other page flag (a former
+ * page[1] loses its order and the flags that alias "has hwpoisoned",
+ * "large rmappable" and "partially mapped"),
  * @pgmap in the word compound_info shares with it, and mapping, index,
  * private and zone_device_data cleared.  On a former page[1] and page[2]
  * those words held the mapcounts, mm ids and the deferred-split list.
@@ -46,7 +51,6 @@
 void vramsim_folio_prepare(struct folio *folio, unsigned long nr,
 			   struct dev_pagemap *pgmap)
 {
-	const unsigned long clear = PAGE_FLAGS_CHECK_AT_PREP & ~BIT(PG_reserved);
 	struct page *page = &folio->page;
 	unsigned long i;
 
@@ -55,7 +59,13 @@ void vramsim_folio_prepare(struct folio *folio, unsigned long nr,
 		folio_reset_order(folio);
 
 	for (i = 0; i < nr; i++, page++) {
-		page->flags.f &= ~clear;
+		/*
+		 * memremap_pages() leaves PG_reserved set on every page; a
+		 * split clears it on the new folios (it copies only the
+		 * flags a folio needs), so set it back.
+		 */
+		page->flags.f = (page->flags.f & ~PAGE_FLAGS_CHECK_AT_PREP) |
+				BIT(PG_reserved);
 		((struct folio *)page)->pgmap = pgmap;
 		page->zone_device_data = NULL;
 		page->mapping = NULL;
@@ -67,15 +77,18 @@ void vramsim_folio_prepare(struct folio *folio, unsigned long nr,
 EXPORT_SYMBOL_IF_KUNIT(vramsim_folio_prepare);
 
 /* Return every pending block to the buddy.  Called with vram->lock held. */
-static unsigned long vramsim_return_pending(struct vramsim_vram *vram)
+static unsigned long vramsim_return_pending(struct vramsim_vram *vram,
+					    bool from_alloc)
 {
 	struct llist_node *list = llist_del_all(&vram->pending);
 	struct vramsim_block *vb, *next;
 	unsigned long n = 0;
+	u64 bytes = 0;
 
 	lockdep_assert_held(&vram->lock);
 
 	llist_for_each_entry_safe(vb, next, list, free_node) {
+		bytes += gpu_buddy_block_size(&vram->mm, vb->block);
 		gpu_buddy_free_block(&vram->mm, vb->block);
 		kfree(vb);
 		n++;
@@ -83,6 +96,7 @@ static unsigned long vramsim_return_pending(struct vramsim_vram *vram)
 	if (n) {
 		atomic64_sub(n, &vram->stats.pending);
 		atomic64_add(n, &vram->stats.returned);
+		trace_vramsim_blocks_return(n, bytes, from_alloc);
 	}
 	return n;
 }
@@ -93,7 +107,7 @@ static void vramsim_free_work(struct work_struct *work)
 						 free_work);
 
 	mutex_lock(&vram->lock);
-	vramsim_return_pending(vram);
+	vramsim_return_pending(vram, false);
 	mutex_unlock(&vram->lock);
 }
 
@@ -110,7 +124,7 @@ void vramsim_vram_drain(struct vramsim_vram *vram)
 {
 	flush_work(&vram->free_work);
 	mutex_lock(&vram->lock);
-	vramsim_return_pending(vram);
+	vramsim_return_pending(vram, false);
 	mutex_unlock(&vram->lock);
 }
 EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_drain);
@@ -132,6 +146,38 @@ static void vramsim_pages_put(struct vramsim_vram *vram, unsigned long nr)
 		module_put(THIS_MODULE);
 }
 
+/**
+ * vramsim_folio_release() - account a freed folio; queue its block if last
+ * @vram: the VRAM
+ * @vb: the block the folio is (a piece of)
+ * @pfn: first pfn of the folio
+ * @order: order of the folio
+ *
+ * The second half of ->folio_free, after the prepare step: once the last
+ * page of @vb is released, the block is queued for return to the buddy.
+ *
+ * Context: atomic; no sleeping, no allocation.
+ */
+void vramsim_folio_release(struct vramsim_vram *vram, struct vramsim_block *vb,
+			   unsigned long pfn, unsigned int order)
+{
+	unsigned long nr = 1UL << order;
+	bool last;
+
+	atomic64_inc(&vram->stats.frees[order]);
+	atomic64_dec(&vram->stats.live[order]);
+
+	/* Full barrier: every piece's prepare is visible before the block is. */
+	last = atomic_sub_and_test(nr, &vb->live_pages);
+	trace_vramsim_folio_free(pfn, order, vb->order, last);
+	if (last) {
+		atomic64_inc(&vram->stats.pending);
+		if (llist_add(&vb->free_node, &vram->pending))
+			queue_work(system_dfl_wq, &vram->free_work);
+	}
+	vramsim_pages_put(vram, nr);
+}
+
 /*
  * ->folio_free: called by the core once the folio's refcount reached zero.
  * Context: atomic (may hold page-table locks); must not sleep or allocate.
@@ -141,24 +187,15 @@ static void vramsim_folio_free(struct folio *folio)
 {
 	struct vramsim_block *vb = folio_zone_device_data(folio);
 	struct vramsim_vram *vram = vb->vram;
-	unsigned long nr = folio_nr_pages(folio);
 	unsigned int order = folio_order(folio);
+	unsigned long pfn = folio_pfn(folio);
 
-	if (vram->prepare == VRAMSIM_PREPARE_SCRUB)
-		vramsim_folio_prepare(folio, nr, &vram->pgmap);
-
-	atomic64_inc(&vram->stats.frees[order]);
-	atomic64_dec(&vram->stats.live[order]);
-
-	/* Full barrier: every piece's prepare is visible before the block is. */
-	if (atomic_sub_and_test(nr, &vb->live_pages)) {
-		atomic64_inc(&vram->stats.pending);
-		if (llist_add(&vb->free_node, &vram->pending))
-			queue_work(system_dfl_wq, &vram->free_work);
+	if (vram->prepare == VRAMSIM_PREPARE_SCRUB) {
+		trace_vramsim_folio_prepare(pfn, 1UL << order);
+		vramsim_folio_prepare(folio, 1UL << order, &vram->pgmap);
 	}
-	vramsim_pages_put(vram, nr);
+	vramsim_folio_release(vram, vb, pfn, order);
 }
-
 
 /*
  * ->folio_split: the core splits a large device folio; called once per new
@@ -178,6 +215,9 @@ static void vramsim_folio_split(struct folio *head, struct folio *tail)
 		atomic64_inc(&vram->stats.live[folio_order(head)]);
 		return;
 	}
+
+	trace_vramsim_folio_split(folio_pfn(head), folio_order(head),
+				  folio_pfn(tail), folio_order(tail));
 
 	/* Core copies these only when there is no ->folio_split. */
 	tail->pgmap = &vram->pgmap;
@@ -229,6 +269,7 @@ struct folio *vramsim_vram_alloc_folio(struct vramsim_vram *vram,
 {
 	struct gpu_buddy_block *block;
 	struct vramsim_block *vb;
+	bool drained = false;
 	struct folio *folio;
 	unsigned long pfn;
 	int err;
@@ -246,8 +287,9 @@ struct folio *vramsim_vram_alloc_folio(struct vramsim_vram *vram,
 		goto err_unlock;
 	}
 	err = vramsim_alloc_block(vram, order, &block);
-	if (err == -ENOSPC && vramsim_return_pending(vram)) {
+	if (err == -ENOSPC && vramsim_return_pending(vram, true)) {
 		atomic64_inc(&vram->stats.drains);
+		drained = true;
 		err = vramsim_alloc_block(vram, order, &block);
 	}
 	if (err)
@@ -269,6 +311,7 @@ struct folio *vramsim_vram_alloc_folio(struct vramsim_vram *vram,
 	folio_set_zone_device_data(folio, vb);
 
 	vramsim_pages_get(vram, 1UL << order);
+	trace_vramsim_folio_alloc(pfn, gpu_buddy_block_offset(block), order, drained);
 	atomic64_inc(&vram->stats.allocs[order]);
 	atomic64_inc(&vram->stats.live[order]);
 	return folio;

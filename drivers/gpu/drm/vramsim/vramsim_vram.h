@@ -131,6 +131,8 @@ struct folio *vramsim_vram_alloc_folio(struct vramsim_vram *vram,
 void vramsim_vram_drain(struct vramsim_vram *vram);
 void vramsim_folio_prepare(struct folio *folio, unsigned long nr,
 			   struct dev_pagemap *pgmap);
+void vramsim_folio_release(struct vramsim_vram *vram, struct vramsim_block *vb,
+			   unsigned long pfn, unsigned int order);
 
 u64 vramsim_vram_free_bytes(struct vramsim_vram *vram);
 void vramsim_vram_get_stats(struct vramsim_vram *vram,

@@ -8,11 +8,13 @@
 #include <kunit/device.h>
 #include <kunit/test.h>
 #include <linux/ioport.h>
+#include <linux/mman.h>
 #include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/slab.h>
 
+#include "../vramsim_migrate.h"
 #include "../vramsim_vram.h"
 
 MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
@@ -164,9 +166,28 @@ static void vramsim_test_teardown(struct kunit *test)
 		release_mem_region(start, SZ_16M);
 }
 
+static const enum vramsim_prepare vramsim_policies[] = {
+	VRAMSIM_PREPARE_SCRUB,
+	VRAMSIM_PREPARE_NONE,
+};
+
+static void vramsim_policy_desc(const enum vramsim_prepare *p, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "prepare=%s",
+		 *p == VRAMSIM_PREPARE_SCRUB ? "scrub" : "none");
+}
+
+KUNIT_ARRAY_PARAM(vramsim_policy, vramsim_policies, vramsim_policy_desc);
+
+static enum vramsim_prepare test_policy(struct kunit *test)
+{
+	return *(const enum vramsim_prepare *)test->param_value;
+}
+
 static void check_alloc_free(struct kunit *test, unsigned int order)
 {
-	struct vramsim_test *t = vramsim_test_init(test, SZ_32M, VRAMSIM_PREPARE_SCRUB);
+	enum vramsim_prepare policy = test_policy(test);
+	struct vramsim_test *t = vramsim_test_init(test, SZ_32M, policy);
 	struct vramsim_vram *vram = &t->vram;
 	unsigned long nr = 1UL << order, i, pfn;
 	struct drm_vramsim_stats s;
@@ -200,7 +221,8 @@ static void check_alloc_free(struct kunit *test, unsigned int order)
 	vramsim_vram_drain(vram);
 
 	KUNIT_EXPECT_EQ(test, vramsim_vram_free_bytes(vram), vram->size);
-	KUNIT_EXPECT_EQ(test, count_dirty_pages(test, t, pfn, nr), 0);
+	if (policy == VRAMSIM_PREPARE_SCRUB)
+		KUNIT_EXPECT_EQ(test, count_dirty_pages(test, t, pfn, nr), 0);
 	vramsim_vram_get_stats(vram, &s);
 	KUNIT_EXPECT_EQ(test, s.live_folios[order], 0);
 	KUNIT_EXPECT_EQ(test, s.frees[order], 1);
@@ -217,11 +239,204 @@ static void vramsim_test_alloc_free_order9(struct kunit *test)
 	check_alloc_free(test, ORDER_2M);
 }
 
+/* A sane order-9 folio at @pfn: head, 511 tails, nothing stale. */
+static void expect_sane_2m(struct kunit *test, struct vramsim_vram *vram,
+			   struct folio *folio, unsigned long pfn)
+{
+	unsigned long i;
+
+	KUNIT_EXPECT_EQ(test, folio_pfn(folio), pfn);
+	KUNIT_EXPECT_EQ(test, folio_order(folio), ORDER_2M);
+	KUNIT_EXPECT_EQ(test, folio_nr_pages(folio), PAGES_2M);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 1);
+	KUNIT_EXPECT_PTR_EQ(test, folio->pgmap, &vram->pgmap);
+	KUNIT_EXPECT_FALSE(test, folio_test_partially_mapped(folio));
+	for (i = 1; i < PAGES_2M; i++) {
+		struct page *p = pfn_to_page(pfn + i);
+
+		if (!PageTail(p) || page_folio(p) != folio || page_ref_count(p)) {
+			KUNIT_FAIL(test, "page %lu is not a clean tail of the folio", i);
+			break;
+		}
+	}
+}
+
+/*
+ * The same 2 MiB of VRAM as one order-9 folio, then 512 order-0 folios,
+ * then one order-9 folio again: a VRAM of exactly 2 MiB forces the reuse.
+ * One order-0 page gets PG_active, as migration copies it in from RAM; on
+ * page[1] that bit means "has hwpoisoned pages" for the next 2 MiB folio.
+ */
+static void vramsim_test_reuse_2m_as_4k_and_back(struct kunit *test)
+{
+	enum vramsim_prepare policy = test_policy(test);
+	struct vramsim_test *t = vramsim_test_init(test, SZ_2M, policy);
+	struct vramsim_vram *vram = &t->vram;
+	unsigned long base = vram->base_pfn, i;
+	struct folio **small, *big;
+
+	small = kunit_kcalloc(test, PAGES_2M, sizeof(*small), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, small);
+
+	big = vramsim_vram_alloc_folio(vram, ORDER_2M);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, big);
+	expect_sane_2m(test, vram, big, base);
+	folio_unlock(big);
+	folio_put(big);
+	vramsim_vram_drain(vram);
+
+	for (i = 0; i < PAGES_2M; i++) {
+		small[i] = vramsim_vram_alloc_folio(vram, 0);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, small[i]);
+		if (folio_test_large(small[i]) || PageTail(&small[i]->page) ||
+		    page_folio(&small[i]->page) != small[i] ||
+		    folio_ref_count(small[i]) != 1 ||
+		    small[i]->pgmap != &vram->pgmap) {
+			KUNIT_FAIL(test, "order-0 folio %lu (pfn %#lx) is not standalone",
+				   i, folio_pfn(small[i]));
+			break;
+		}
+	}
+	KUNIT_EXPECT_EQ(test, vramsim_vram_free_bytes(vram), 0);
+	KUNIT_EXPECT_TRUE(test, IS_ERR(vramsim_vram_alloc_folio(vram, 0)));
+
+	for (i = 0; i < PAGES_2M; i++) {
+		if (folio_pfn(small[i]) == base + 1)
+			folio_set_active(small[i]);
+		folio_unlock(small[i]);
+		folio_put(small[i]);
+	}
+	vramsim_vram_drain(vram);
+	KUNIT_EXPECT_EQ(test, vramsim_vram_free_bytes(vram), vram->size);
+	if (policy == VRAMSIM_PREPARE_SCRUB)
+		KUNIT_EXPECT_EQ(test, count_dirty_pages(test, t, base, PAGES_2M), 0);
+
+	big = vramsim_vram_alloc_folio(vram, ORDER_2M);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, big);
+	expect_sane_2m(test, vram, big, base);
+	/*
+	 * page[1]'s PG_active is the folio's "has hwpoisoned pages" bit
+	 * (tested raw: folio_test_has_hwpoisoned() is constant false without
+	 * CONFIG_MEMORY_FAILURE).  Allocation-time reinitialisation clears
+	 * only the low flag byte, so without a prepare step the stale bit
+	 * is still there; with prepare=scrub it is gone.
+	 */
+	if (policy == VRAMSIM_PREPARE_SCRUB)
+		KUNIT_EXPECT_FALSE(test, folio_page(big, 1)->flags.f & BIT(PG_active));
+	else
+		KUNIT_EXPECT_TRUE_MSG(test, folio_page(big, 1)->flags.f & BIT(PG_active),
+				      "a stale PG_active no longer survives reuse without a prepare: update docs/folio-lifecycle.md");
+	folio_page(big, 1)->flags.f &= ~BIT(PG_active);
+	folio_unlock(big);
+	folio_put(big);
+	vramsim_vram_drain(vram);
+	KUNIT_EXPECT_EQ(test, vramsim_vram_free_bytes(vram), vram->size);
+}
+
+/*
+ * Full VRAM whose frees are all still pending: the allocation must return
+ * them to the buddy itself instead of failing.
+ */
+static void vramsim_test_full_with_pending_frees(struct kunit *test)
+{
+	struct vramsim_test *t = vramsim_test_init(test, SZ_2M, test_policy(test));
+	struct vramsim_vram *vram = &t->vram;
+	struct drm_vramsim_stats s;
+	struct folio *folio;
+
+	/* Keep the worker away so the frees stay pending. */
+	disable_work_sync(&vram->free_work);
+
+	folio = alloc_unlocked(test, vram, ORDER_2M);
+	folio_put(folio);
+	vramsim_vram_get_stats(vram, &s);
+	KUNIT_EXPECT_EQ(test, s.pending_frees, 1);
+	KUNIT_EXPECT_EQ(test, s.vram_free, 0);
+
+	folio = vramsim_vram_alloc_folio(vram, 0);
+	KUNIT_EXPECT_NOT_ERR_OR_NULL(test, folio);
+	vramsim_vram_get_stats(vram, &s);
+	KUNIT_EXPECT_EQ(test, s.pending_frees, 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&vram->stats.drains), 1);
+	if (!IS_ERR_OR_NULL(folio)) {
+		folio_unlock(folio);
+		folio_put(folio);
+	}
+
+	enable_work(&vram->free_work);
+	vramsim_vram_drain(vram);
+	KUNIT_EXPECT_EQ(test, vramsim_vram_free_bytes(vram), vram->size);
+}
+
+/*
+ * A 2 MiB device folio split by the core: migrate a PMD-sized hole of a
+ * process into VRAM, move one 4 KiB page in the middle back, which splits
+ * the folio.  The block must stay allocated until its last piece is freed.
+ */
+static void vramsim_test_split_returns_block_once(struct kunit *test)
+{
+	struct vramsim_test *t = vramsim_test_init(test, SZ_8M, test_policy(test));
+	struct vramsim_vram *vram = &t->vram;
+	unsigned long map, addr;
+	struct drm_vramsim_stats s;
+	u64 moved;
+	int err;
+
+	map = kunit_vm_mmap(test, NULL, 0, SZ_4M, PROT_READ | PROT_WRITE,
+			    MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(map));
+	addr = ALIGN(map, SZ_2M);
+
+	err = vramsim_migrate_range_to_device(vram, current->mm, addr, SZ_2M, &moved);
+	KUNIT_ASSERT_EQ(test, err, 0);
+	KUNIT_ASSERT_EQ(test, moved, (u64)SZ_2M);
+	vramsim_vram_get_stats(vram, &s);
+	KUNIT_ASSERT_EQ(test, s.live_folios[ORDER_2M], 1);
+
+	err = vramsim_migrate_range_to_ram(vram, current->mm, addr + SZ_64K,
+					   PAGE_SIZE, &moved);
+	KUNIT_ASSERT_EQ(test, err, 0);
+	KUNIT_EXPECT_EQ(test, moved, (u64)PAGE_SIZE);
+	vramsim_vram_drain(vram);
+	vramsim_vram_get_stats(vram, &s);
+	KUNIT_EXPECT_EQ(test, s.splits, 1);
+	KUNIT_EXPECT_EQ(test, s.live_folios[ORDER_2M], 0);
+	KUNIT_EXPECT_EQ(test, s.live_folios[0], PAGES_2M - 1);
+	KUNIT_EXPECT_EQ(test, s.frees[0], 1);
+	/* One piece freed, 511 still in use: the block is not back. */
+	KUNIT_EXPECT_EQ(test, s.vram_free, vram->size - SZ_2M);
+	KUNIT_EXPECT_EQ(test, s.pending_frees, 0);
+
+	/* All but the last piece: still not back. */
+	err = vramsim_migrate_range_to_ram(vram, current->mm, addr,
+					   SZ_2M - PAGE_SIZE, &moved);
+	KUNIT_ASSERT_EQ(test, err, 0);
+	vramsim_vram_drain(vram);
+	KUNIT_EXPECT_EQ(test, vramsim_vram_free_bytes(vram), vram->size - SZ_2M);
+
+	/* The last piece returns the whole block, once. */
+	err = vramsim_migrate_range_to_ram(vram, current->mm, addr + SZ_2M - PAGE_SIZE,
+					   PAGE_SIZE, &moved);
+	KUNIT_ASSERT_EQ(test, err, 0);
+	vramsim_vram_drain(vram);
+	vramsim_vram_get_stats(vram, &s);
+	KUNIT_EXPECT_EQ(test, s.vram_free, vram->size);
+	KUNIT_EXPECT_EQ(test, s.frees[0], PAGES_2M);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&vram->stats.returned), 1);
+	KUNIT_EXPECT_EQ(test, s.live_folios[0], 0);
+	if (test_policy(test) == VRAMSIM_PREPARE_SCRUB)
+		KUNIT_EXPECT_EQ(test, count_dirty_pages(test, t, vram->base_pfn,
+							vram_pages(vram)), 0);
+}
+
 static struct kunit_case vramsim_vram_cases[] = {
 	KUNIT_CASE(vramsim_test_init_pristine),
 	KUNIT_CASE(vramsim_test_teardown),
-	KUNIT_CASE(vramsim_test_alloc_free_order0),
-	KUNIT_CASE(vramsim_test_alloc_free_order9),
+	KUNIT_CASE_PARAM(vramsim_test_alloc_free_order0, vramsim_policy_gen_params),
+	KUNIT_CASE_PARAM(vramsim_test_alloc_free_order9, vramsim_policy_gen_params),
+	KUNIT_CASE_PARAM(vramsim_test_reuse_2m_as_4k_and_back, vramsim_policy_gen_params),
+	KUNIT_CASE_PARAM(vramsim_test_full_with_pending_frees, vramsim_policy_gen_params),
+	KUNIT_CASE_PARAM(vramsim_test_split_returns_block_once, vramsim_policy_gen_params),
 	{}
 };
 

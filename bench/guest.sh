@@ -1,0 +1,83 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The benchmark matrix, inside the guest (see run.sh): vramsim_bench under
+# perf stat (software events and vramsim tracepoints, system-wide), then a
+# cpu-clock profile of the in-kernel free path.  usage: guest.sh OUTDIR MODE
+# VRAMSIM_BENCH and PERF name the binaries when they are not the host's.
+set -eu
+out=$1
+mode=${2:-full}
+repo=$(cd "$(dirname "$0")/.." && pwd)
+bench=${VRAMSIM_BENCH:-$repo/build/tools/vramsim_bench}
+dbg=/sys/kernel/debug/dri/vramsim
+mkdir -p "$out"
+
+# Debian's /usr/bin/perf picks a binary by kernel version; call it directly.
+perf=${PERF:-$(ls /usr/bin/perf_[0-9]* 2>/dev/null | sort -V | tail -n1)}
+[ -n "$perf" ] || perf=$(command -v perf)
+
+modprobe vramsim
+modprobe test_hmm
+
+{
+	echo "kernel: $(uname -r), $(nproc) CPU(s), $(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo) MiB"
+	echo "cmdline: $(cat /proc/cmdline | sed 's/VRAMSIM_[A-Z]*=[^ ]*//g')"
+	echo "perf: $($perf --version)"
+} > "$out/guest.txt"
+
+# Everything the measured run writes goes to tmpfs, and to $out only
+# afterwards: no host I/O inside a measurement.
+tmp=$(mktemp -d /tmp/vramsim-bench.XXXXXX)
+mkdir -p "$tmp/traced"
+cp "$bench" "$tmp/vramsim_bench"
+
+# 1. The figures: tracepoints off (an enabled tracepoint costs a few
+#    hundred instructions per event and would be counted as free path).
+echo "== vramsim_bench --$mode under perf stat (software events)"
+"$perf" stat -a -o "$tmp/perf-stat.txt" \
+	-e task-clock,page-faults,context-switches,cpu-migrations \
+	-- "$tmp/vramsim_bench" --"$mode" --csv "$tmp" > "$tmp/bench.txt"
+cp "$tmp"/*.csv "$tmp/bench.txt" "$tmp/perf-stat.txt" "$out/"
+cat "$out/bench.txt"
+
+# 2. The events: the same tool under perf stat -e 'vramsim:*'; its folio
+#    counts must equal the ones vramsim_bench reports.
+echo "== vramsim_bench --quick under perf stat -e 'vramsim:*'"
+"$perf" stat -a -o "$tmp/perf-stat-tracepoints.txt" -e 'vramsim:*' -e task-clock \
+	-- "$tmp/vramsim_bench" --quick --csv "$tmp/traced" > "$tmp/bench-traced.txt"
+cp "$tmp/perf-stat-tracepoints.txt" "$tmp/bench-traced.txt" "$out/"
+cat "$out/perf-stat-tracepoints.txt"
+
+# perf report prefers module files to /proc/kallsyms; the stripped copies
+# in a self-contained guest would leave vramsim's symbols unresolved.
+[ -w /lib/modules ] && mv /lib/modules /lib/modules.loaded
+
+# Where the free path's time goes: a cpu-clock profile per order, of the
+# task that runs the in-kernel benchmark (the free worker is held off during
+# it, so the whole path runs in this task).
+# Each order gets about the same amount of work: 3 x 256 MiB of order 0,
+# 100 x 512 MiB of order 9 (its folios are fewer and each is faster).
+scale=1
+[ "$mode" = full ] || scale=4
+for spec in "0 65536 3" "9 256 100"; do
+	set -- $spec
+	order=$1
+	runs=$(( ($3 + scale - 1) / scale ))
+	spec="$1 $2"
+	echo "== perf record -e cpu-clock -g: in-kernel free path, order $order ($runs runs of $spec)"
+	"$perf" record -q -g -e cpu-clock -F 9999 -o /tmp/perf.data -- sh -c "
+		for i in \$(seq $runs); do echo '$spec' > $dbg/bench; done" 2>/dev/null || true
+	"$perf" report -i /tmp/perf.data --stdio --no-children --sort symbol \
+		--percent-limit 0.5 -g none 2>/dev/null | grep -v '^$' | head -n 45 \
+		> "$out/perf-report-order$order.txt"
+	"$perf" report -i /tmp/perf.data --stdio --children --sort symbol \
+		--percent-limit 3 -g none 2>/dev/null | grep -v '^$' | head -n 45 \
+		> "$out/perf-report-order$order-children.txt"
+	rm -f /tmp/perf.data
+	grep -E '^ +[0-9.]+%' "$out/perf-report-order$order.txt" | head -n 12
+done
+
+[ -d /lib/modules.loaded ] && mv /lib/modules.loaded /lib/modules
+rmmod test_hmm
+rmmod vramsim

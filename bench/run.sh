@@ -1,0 +1,52 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: the whole benchmark matrix, twice, each in one guest boot:
+#   deterministic  TCG with -icount shift=0: guest time counts instructions
+#                  (1 ns = 1 instruction), identical run to run
+#   wallclock      TCG in real time: noisy, and not hardware speed either
+# Each boot is self-contained (an initramfs with the modules, perf and a
+# static vramsim_bench): no host I/O can reach into the measurement.
+# Results: bench/results/<date>/{deterministic,wallclock}/, a README.md
+# with the tables, PNG plots, and the results section of docs/benchmarks.md.
+#
+# usage: run.sh [full|quick]   (environment: KOBJ, GUEST, TOOLS_OUT)
+set -euo pipefail
+
+mode=${1:-full}
+repo=$(cd "$(dirname "$0")/.." && pwd)
+: "${KOBJ:=$repo/build/obj}" "${GUEST:=$repo/build/guest}" "${TOOLS_OUT:=$repo/build/tools}"
+stamp=${VRAMSIM_BENCH_STAMP:-$(date -u +%Y-%m-%d)}
+out=$repo/bench/results/$stamp
+[ "$mode" = full ] || out=$repo/build/bench-$mode
+pack=$repo/build/bench-pack
+prev=$repo/build/bench-previous
+
+"$repo/bench/pack.sh" "$pack" "$GUEST" "$TOOLS_OUT"
+
+# Keep the last deterministic figures, to say whether this run repeats them.
+rm -rf "$prev"
+if [ -d "$out/deterministic" ]; then
+	cp -r "$out/deterministic" "$prev"
+else
+	last=$(ls -d "$repo"/bench/results/*/deterministic 2>/dev/null | sort | tail -n1 || true)
+	[ -z "$last" ] || cp -r "$last" "$prev"
+fi
+
+for run in deterministic wallclock; do
+	flags=()
+	[ $run = deterministic ] && flags=(--deterministic)
+	rm -rf "${out:?}/$run"
+	mkdir -p "$out/$run"
+	echo "==> Benchmark, $run guest ($mode matrix)"
+	start=$(date +%s)
+	"$repo/tools/testing/vramsim/vramsim-run" --kernel "$KOBJ/arch/x86/boot/bzImage" \
+		--modules "$GUEST" "${flags[@]}" --smp 1 --timeout 5400 --quiet \
+		--self-contained "$pack" --collect "$out/$run" --log "$out/$run/console.log" \
+		-- env VRAMSIM_BENCH=/bin/vramsim_bench PERF=/bin/perf sh /bench/guest.sh /out "$mode"
+	echo "$(( $(date +%s) - start ))" > "$out/$run/host-seconds"
+	# The console log holds the results as base64 too: keep the text only.
+	sed -i '/^VRAMSIM_OUT_BEGIN/,/^VRAMSIM_OUT_END/d' "$out/$run/console.log"
+done
+
+python3 "$repo/bench/report.py" "$out" "$prev" "$repo/docs/benchmarks.md" "$mode"
