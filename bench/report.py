@@ -161,6 +161,58 @@ def perf_check(d):
             f"{'equal' if ok else 'NOT EQUAL'}"), ok
 
 
+def profile(d, order, top=25):
+    """Self and inclusive time per symbol from perf script's raw callchains."""
+    raw = os.path.join(d, f"perf-script-order{order}.txt")
+    ksyms = os.path.join(d, "kallsyms.txt")
+    if not (os.path.exists(raw) and os.path.exists(ksyms)):
+        return None
+    syms = []
+    for line in open(ksyms):
+        f = line.split()
+        if len(f) >= 3:
+            name = f[2] + (" " + f[3] if len(f) > 3 else "")
+            syms.append((int(f[0], 16), name))
+    syms.sort()
+    addrs = [a for a, _ in syms]
+    import bisect
+
+    def name(ip):
+        if ip < 0xffff800000000000:
+            return "[user]"
+        i = bisect.bisect_right(addrs, ip) - 1
+        return syms[i][1] if i >= 0 else hex(ip)
+
+    self_c, incl_c, n = {}, {}, 0
+    chain = []
+    for line in list(open(raw)) + [""]:
+        line = line.strip()
+        if line:
+            try:
+                chain.append(int(line, 16))
+            except ValueError:
+                pass
+            continue
+        if chain:
+            n += 1
+            names = [name(ip) for ip in chain]
+            self_c[names[0]] = self_c.get(names[0], 0) + 1
+            for nm in set(names):
+                incl_c[nm] = incl_c.get(nm, 0) + 1
+            chain = []
+    if not n:
+        return None
+    out = [f"{n} samples (perf record -e cpu-clock -g); symbols from /proc/kallsyms", "",
+           "self %   symbol"]
+    for nm, c in sorted(self_c.items(), key=lambda x: -x[1])[:top]:
+        out.append(f"{100.0 * c / n:6.2f}   {nm}")
+    out += ["", "incl %   symbol (time in it and its callees)"]
+    for nm, c in sorted(incl_c.items(), key=lambda x: -x[1])[:top + 10]:
+        if nm != "[user]":
+            out.append(f"{100.0 * c / n:6.2f}   {nm}")
+    return "\n".join(out)
+
+
 def plots(out):
     d = os.path.join(out, "deterministic")
     micro = read_csv(os.path.join(d, "micro.csv"))
@@ -278,11 +330,16 @@ def main():
                            "(tracepoints on; its figures are in bench-traced.txt)",
                            os.path.join(d, "perf-stat-tracepoints.txt")))
         for o in (0, 9):
-            rep.append(section(f"perf record -e cpu-clock -g, in-kernel benchmark, order {o}: "
-                               "self time by symbol",
-                               os.path.join(d, f"perf-report-order{o}.txt"), 40))
-            rep.append(section(f"... and including callees (children)",
-                               os.path.join(d, f"perf-report-order{o}-children.txt"), 40))
+            prof = os.path.join(d, f"perf-profile-order{o}.txt")
+            text = profile(d, o)
+            if text:
+                with open(prof, "w") as f:
+                    f.write(text + "\n")
+                os.remove(os.path.join(d, f"perf-script-order{o}.txt"))
+            rep.append(section(f"Profile of the in-kernel benchmark, order {o} "
+                               "(perf record -e cpu-clock -g)", prof, 60))
+        if os.path.exists(os.path.join(d, "kallsyms.txt")):
+            os.remove(os.path.join(d, "kallsyms.txt"))
     with open(os.path.join(out, "README.md"), "w") as f:
         f.write("\n".join(rep) + "\n")
 
