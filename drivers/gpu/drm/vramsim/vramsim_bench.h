@@ -45,7 +45,7 @@ struct vramsim_bench_result {
  * @valid: @last holds a result
  */
 struct vramsim_bench {
-	struct mutex lock;
+	struct mutex lock;	/* serialises runs and @last */
 	struct vramsim_bench_result last;
 	bool valid;
 };

@@ -39,17 +39,18 @@ static int vramsim_bench_show(struct seq_file *m, void *unused)
 	struct vramsim_bench_path *none = &r->path[VRAMSIM_PREPARE_NONE];
 
 	mutex_lock(&vdev->bench.lock);
-	if (vdev->bench.valid)
-		seq_printf(m, "order=%u count=%lu bytes=%lu "
-			   "scrub_alloc_ns=%llu scrub_free_ns=%llu scrub_return_ns=%llu "
-			   "none_alloc_ns=%llu none_free_ns=%llu none_return_ns=%llu "
-			   "prepare_ns=%llu buddy_alloc_ns=%llu buddy_free_ns=%llu\n",
-			   r->order, r->count, r->count << (PAGE_SHIFT + r->order),
-			   scrub->alloc_ns, scrub->free_ns, scrub->return_ns,
-			   none->alloc_ns, none->free_ns, none->return_ns,
+	if (vdev->bench.valid) {
+		seq_printf(m, "order=%u count=%lu bytes=%lu",
+			   r->order, r->count, r->count << (PAGE_SHIFT + r->order));
+		seq_printf(m, " scrub_alloc_ns=%llu scrub_free_ns=%llu scrub_return_ns=%llu",
+			   scrub->alloc_ns, scrub->free_ns, scrub->return_ns);
+		seq_printf(m, " none_alloc_ns=%llu none_free_ns=%llu none_return_ns=%llu",
+			   none->alloc_ns, none->free_ns, none->return_ns);
+		seq_printf(m, " prepare_ns=%llu buddy_alloc_ns=%llu buddy_free_ns=%llu\n",
 			   r->prepare_ns, r->buddy_alloc_ns, r->buddy_free_ns);
-	else
+	} else {
 		seq_puts(m, "no run yet; write \"<order> <count>\" to run\n");
+	}
 	mutex_unlock(&vdev->bench.lock);
 	return 0;
 }

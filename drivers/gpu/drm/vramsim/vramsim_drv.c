@@ -63,6 +63,7 @@ static const char * const prepare_names[] = {
 	[VRAMSIM_PREPARE_SCRUB] = "scrub",
 	[VRAMSIM_PREPARE_NONE] = "none",
 };
+
 static int prepare = VRAMSIM_PREPARE_SCRUB;
 
 static int prepare_set(const char *val, const struct kernel_param *kp)

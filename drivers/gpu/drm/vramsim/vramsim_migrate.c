@@ -337,7 +337,7 @@ static int vramsim_walk(struct vramsim_vram *vram, struct mm_struct *mm,
 
 	mmap_assert_locked(mm);
 
-	w = kmalloc(sizeof(*w), GFP_KERNEL);
+	w = kmalloc_obj(*w);
 	if (!w)
 		return -ENOMEM;
 
@@ -438,6 +438,7 @@ EXPORT_SYMBOL_IF_KUNIT(vramsim_migrate_range_to_ram);
  * none can be had); a PTE-mapped one, or a piece of a split one, as a page.
  *
  * Context: page fault, may sleep; the core holds a reference on vmf->page.
+ * Return: 0, VM_FAULT_OOM or VM_FAULT_SIGBUS.
  */
 vm_fault_t vramsim_migrate_to_ram(struct vm_fault *vmf)
 {
@@ -455,7 +456,7 @@ vm_fault_t vramsim_migrate_to_ram(struct vm_fault *vmf)
 
 	args.end = args.start + (PAGE_SIZE << order);
 
-	w = kmalloc(sizeof(*w), GFP_KERNEL);
+	w = kmalloc_obj(*w);
 	if (!w)
 		return VM_FAULT_OOM;
 	args.src = w->src;

@@ -277,7 +277,7 @@ struct folio *vramsim_vram_alloc_folio(struct vramsim_vram *vram,
 	if (order > VRAMSIM_MAX_ORDER)
 		return ERR_PTR(-EINVAL);
 
-	vb = kmalloc(sizeof(*vb), GFP_KERNEL);
+	vb = kmalloc_obj(*vb);
 	if (!vb)
 		return ERR_PTR(-ENOMEM);
 
@@ -462,6 +462,8 @@ int devm_vramsim_vram_init(struct device *dev, struct vramsim_vram *vram,
  *
  * Pending frees are not counted: call vramsim_vram_drain() first to see
  * what the VRAM holds once they are returned.
+ *
+ * Return: bytes the buddy allocator has free.
  */
 u64 vramsim_vram_free_bytes(struct vramsim_vram *vram)
 {

@@ -108,7 +108,7 @@ struct vramsim_vram {
 	u64 size;
 	enum vramsim_prepare prepare;
 
-	struct mutex lock;
+	struct mutex lock;	/* the buddy's driver lock; see above */
 	struct gpu_buddy mm;
 	bool dying;
 
@@ -138,30 +138,5 @@ u64 vramsim_vram_free_bytes(struct vramsim_vram *vram);
 void vramsim_vram_get_stats(struct vramsim_vram *vram,
 			    struct drm_vramsim_stats *stats);
 void vramsim_vram_print(struct vramsim_vram *vram, struct drm_printer *p);
-
-/**
- * vramsim_folio_offset() - byte offset of a device folio in its VRAM
- * @vram: the VRAM
- * @folio: a folio of @vram
- */
-static inline u64 vramsim_folio_offset(struct vramsim_vram *vram,
-				       struct folio *folio)
-{
-	return (u64)(folio_pfn(folio) - vram->base_pfn) << PAGE_SHIFT;
-}
-
-/**
- * vramsim_page_is_ours() - does @page belong to @vram's page map?
- * @vram: the VRAM
- * @page: any page
- */
-static inline bool vramsim_page_is_ours(struct vramsim_vram *vram,
-					struct page *page)
-{
-	unsigned long pfn = page_to_pfn(page);
-
-	return pfn >= vram->base_pfn &&
-	       pfn < vram->base_pfn + (vram->size >> PAGE_SHIFT);
-}
 
 #endif /* _VRAMSIM_VRAM_H_ */

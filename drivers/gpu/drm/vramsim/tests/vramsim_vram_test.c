@@ -20,7 +20,7 @@
 MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
 
 #define ORDER_2M	VRAMSIM_MAX_ORDER
-#define PAGES_2M	(1UL << ORDER_2M)
+#define PAGES_2M	BIT(ORDER_2M)
 
 struct vramsim_test {
 	struct vramsim_vram vram;
