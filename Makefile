@@ -43,7 +43,7 @@ deps:
 $(BUILD)/linux/Makefile: | deps
 	@$(REPO)/scripts/fetch-kernel.sh $(BUILD)/linux
 
-src: $(KSRC)/Makefile
+src: deps $(KSRC)/Makefile
 	@$(REPO)/scripts/hook-tree.sh $(KSRC) $(REPO)
 
 # --- Kernel config: tinyconfig + configs/vramsim.config --------------------
@@ -76,7 +76,10 @@ tools: $(KOBJ)/.config src
 
 # --- Running ----------------------------------------------------------------
 run: kernel tools
-	@$(RUNNER) --kernel $(BZIMAGE) --modules $(GUEST) -- $(REPO)/tools/testing/vramsim/guest/run.sh
+	@mkdir -p $(BUILD)/logs
+	@echo "==> Booting Linux in QEMU (console log: $(BUILD)/logs/run-console.log)"
+	@$(RUNNER) --kernel $(BZIMAGE) --modules $(GUEST) --quiet \
+		--log $(BUILD)/logs/run-console.log -- $(REPO)/tools/testing/vramsim/guest/run.sh
 
 shell: kernel tools
 	@$(RUNNER) --kernel $(BZIMAGE) --modules $(GUEST) --shell

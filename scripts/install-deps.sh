@@ -28,10 +28,10 @@ for d in "${deps[@]}"; do
 	/*) [ -e "$what" ] && continue ;;
 	*) command -v "$what" >/dev/null 2>&1 && continue ;;
 	esac
-	# busybox-static: a dynamic busybox is no good in the initramfs.
 	need+=("$pkg")
 done
-if [ -e /bin/busybox ] && ! file -L /bin/busybox 2>/dev/null | grep -q 'statically linked'; then
+# A dynamic busybox is no good in the guest's initramfs.
+if [ -e /bin/busybox ] && ldd /bin/busybox >/dev/null 2>&1; then
 	need+=(busybox-static)
 fi
 
