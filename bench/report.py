@@ -129,27 +129,41 @@ def tables_from_bench(path):
 
 
 def determinism(cur, prev):
+    """Compare the figures with the previous deterministic run, row by row."""
     if not os.path.isdir(prev):
-        return "No earlier deterministic run to compare with."
-    diffs = []
-    for name in ("micro.csv", "e2e.csv"):
-        a, b = os.path.join(prev, name), os.path.join(cur, name)
-        if not (os.path.exists(a) and os.path.exists(b)):
-            continue
-        if open(a).read() != open(b).read():
-            diffs.append(name)
-    pa = perf_counts(os.path.join(prev, "perf-stat-tracepoints.txt"))
-    pb = perf_counts(os.path.join(cur, "perf-stat-tracepoints.txt"))
-    keys = [k for k in pb if k.startswith("vramsim:") or k == "page-faults"]
-    if any(pa.get(k) != pb.get(k) for k in keys):
-        diffs.append("perf-stat-tracepoints.txt counts")
-    if diffs:
-        return "Differs from the previous deterministic run in: " + ", ".join(diffs) + "."
-    return "Identical to the previous deterministic run (micro.csv, e2e.csv, perf counts)."
+        return "no earlier deterministic run to compare with."
+    diffs, rows = [], 0
+    for name, key in (("micro.csv", ("order", "path")),
+                      ("e2e.csv", ("size_bytes", "thp", "driver"))):
+        a = {tuple(r[k] for k in key): r for r in read_csv(os.path.join(prev, name))}
+        b = {tuple(r[k] for k in key): r for r in read_csv(os.path.join(cur, name))}
+        for k in b:
+            rows += 1
+            if k not in a or a[k] == b[k]:
+                continue
+            worst = 0.0
+            for col, v in b[k].items():
+                try:
+                    x, y = float(a[k][col]), float(v)
+                except ValueError:
+                    continue
+                if x != y:
+                    worst = max(worst, abs(y - x) / max(abs(x), 1e-9))
+            diffs.append(f"{name} {'/'.join(k)}: up to {100 * worst:.2f}%")
+    pa = perf_counts(os.path.join(prev, "perf-stat.txt"))
+    pb = perf_counts(os.path.join(cur, "perf-stat.txt"))
+    for k in ("vramsim:vramsim_folio_alloc", "vramsim:vramsim_folio_free",
+              "vramsim:vramsim_folio_prepare", "vramsim:vramsim_folio_split"):
+        if pa.get(k) != pb.get(k):
+            diffs.append(f"perf count {k}: {pa.get(k)} then {pb.get(k)}")
+    if not diffs:
+        return f"identical to the previous deterministic run ({rows} rows, perf folio counts)."
+    return (f"{rows - len(diffs)} of {rows} rows identical to the previous deterministic run; "
+            "differ: " + "; ".join(diffs) + ".")
 
 
 def perf_check(d):
-    counts = perf_counts(os.path.join(d, "perf-stat-tracepoints.txt"))
+    counts = perf_counts(os.path.join(d, "perf-stat.txt"))
     totals = bench_totals(os.path.join(d, "bench-traced.txt"))
     a = counts.get("vramsim:vramsim_folio_alloc")
     f = counts.get("vramsim:vramsim_folio_free")
@@ -324,11 +338,10 @@ def main():
         rep.append(f"Unit: {UNIT[run]}.")
         rep.append("")
         rep.append(tables_from_bench(os.path.join(d, "bench.txt")))
-        rep.append(section("perf stat -a, software events, around the run above",
+        rep.append(section("perf stat -a -e 'vramsim:*' and software events, around a "
+                           "second run of the same matrix (its figures, with tracepoints "
+                           "on, are in bench-traced.txt)",
                            os.path.join(d, "perf-stat.txt")))
-        rep.append(section("perf stat -a -e 'vramsim:*' around a second, --quick run "
-                           "(tracepoints on; its figures are in bench-traced.txt)",
-                           os.path.join(d, "perf-stat-tracepoints.txt")))
         for o in (0, 9):
             prof = os.path.join(d, f"perf-profile-order{o}.txt")
             text = profile(d, o)

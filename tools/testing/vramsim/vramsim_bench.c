@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "vramsim_drm.h"
+#include "vramsim_lib.h"
 #include "test_hmm_uapi.h"
 
 #define SZ_2M		(2UL << 20)
@@ -243,20 +244,6 @@ static void micro_section(const struct mode *mode, unsigned long long *folios)
 
 static int vramsim_fd = -1, hmm_fd = -1;
 
-static int open_vramsim(void)
-{
-	glob_t g;
-	char dev[64];
-	int fd = -1;
-
-	if (glob("/sys/devices/faux/vramsim/drm/renderD*", 0, NULL, &g) == 0) {
-		snprintf(dev, sizeof(dev), "/dev/dri/%s", strrchr(g.gl_pathv[0], '/') + 1);
-		fd = open(dev, O_RDWR | O_CLOEXEC);
-		globfree(&g);
-	}
-	return fd;
-}
-
 static void vs_stats(struct drm_vramsim_stats *s)
 {
 	if (ioctl(vramsim_fd, DRM_IOCTL_VRAMSIM_STATS, s))
@@ -280,19 +267,10 @@ static unsigned long long vs_folio_events(unsigned long long *frees)
 
 static char *map_buffer(size_t len, bool thp)
 {
-	size_t span = len + SZ_2M;
-	char *p = mmap(NULL, span, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	char *a;
+	char *a = vramsim_map_aligned(len, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 
-	if (p == MAP_FAILED)
+	if (!a)
 		die("mmap");
-	a = (char *)(((uintptr_t)p + SZ_2M - 1) & ~(SZ_2M - 1));
-	if (a > p)
-		munmap(p, a - p);
-	munmap(a + len, p + span - (a + len));
-	if (madvise(a, len, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE))
-		die("madvise");
 	memset(a, 0xa5, len);
 	return a;
 }
@@ -482,7 +460,7 @@ int main(int argc, char **argv)
 	if (mlockall(MCL_CURRENT) == 0)
 		munlockall();
 
-	vramsim_fd = open_vramsim();
+	vramsim_fd = vramsim_open_render_node();
 	if (vramsim_fd < 0) {
 		fprintf(stderr, "vramsim_bench: no vramsim render node: modprobe vramsim first\n");
 		return 1;

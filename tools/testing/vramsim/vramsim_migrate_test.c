@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "vramsim_drm.h"
+#include "vramsim_lib.h"
 #include "kselftest_harness.h"
 
 #define SZ_4K	(4UL << 10)
@@ -27,24 +28,6 @@
 #define SZ_2M	(2UL << 20)
 #define SZ_4M	(4UL << 20)
 #define SZ_64M	(64UL << 20)
-
-static int open_render_node(void)
-{
-	glob_t g;
-	size_t i;
-	int fd = -1;
-
-	if (glob("/sys/devices/faux/vramsim/drm/renderD*", 0, NULL, &g))
-		return -1;
-	for (i = 0; i < g.gl_pathc && fd < 0; i++) {
-		char dev[64];
-
-		snprintf(dev, sizeof(dev), "/dev/dri/%s", strrchr(g.gl_pathv[i], '/') + 1);
-		fd = open(dev, O_RDWR | O_CLOEXEC);
-	}
-	globfree(&g);
-	return fd;
-}
 
 static int vs_stats(int fd, struct drm_vramsim_stats *s)
 {
@@ -90,25 +73,6 @@ static bool wait_vram_idle(int fd, struct drm_vramsim_stats *s)
 		usleep(10000);
 	}
 	return false;
-}
-
-/* An anonymous mapping of @len bytes, 2 MiB aligned. */
-static void *map_aligned(size_t len, int advice)
-{
-	size_t span = len + SZ_2M;
-	char *p = mmap(NULL, span, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	char *a;
-
-	if (p == MAP_FAILED)
-		return NULL;
-	a = (char *)(((uintptr_t)p + SZ_2M - 1) & ~(SZ_2M - 1));
-	if (a > p)
-		munmap(p, a - p);
-	munmap(a + len, p + span - (a + len));
-	if (advice >= 0 && madvise(a, len, advice))
-		return NULL;
-	return a;
 }
 
 /* A pattern no page repeats: the offset of each 8-byte word, salted. */
@@ -160,7 +124,7 @@ FIXTURE_VARIANT_ADD(vramsim, nothp) {
 
 FIXTURE_SETUP(vramsim)
 {
-	self->fd = open_render_node();
+	self->fd = vramsim_open_render_node();
 	ASSERT_GE(self->fd, 0) TH_LOG("no vramsim render node: is the module loaded?");
 	ASSERT_TRUE(wait_vram_idle(self->fd, &self->s))
 		TH_LOG("VRAM not idle before the test: %llu of %llu free",
@@ -195,7 +159,7 @@ static void migrate_and_fault_back(struct __test_metadata *_metadata,
 	char *buf;
 	long bad;
 
-	buf = map_aligned(len, variant->advice);
+	buf = vramsim_map_aligned(len, variant->advice);
 	ASSERT_NE(buf, NULL);
 	fill(buf, len, len);
 
@@ -233,7 +197,7 @@ TEST_F(vramsim, migrate_back_explicitly)
 	uint64_t moved;
 	char *buf;
 
-	buf = map_aligned(len, variant->advice);
+	buf = vramsim_map_aligned(len, variant->advice);
 	ASSERT_NE(buf, NULL);
 	fill(buf, len, 7);
 	ASSERT_EQ(vs_migrate(self->fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, buf, len, &moved), 0);
@@ -257,7 +221,7 @@ TEST_F(vramsim, munmap_frees)
 	uint64_t moved;
 	char *buf;
 
-	buf = map_aligned(len, variant->advice);
+	buf = vramsim_map_aligned(len, variant->advice);
 	ASSERT_NE(buf, NULL);
 	fill(buf, len, 1);
 	ASSERT_EQ(vs_migrate(self->fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, buf, len, &moved), 0);
@@ -274,7 +238,7 @@ TEST_F(vramsim, partial_munmap_splits)
 	uint64_t moved;
 	char *buf;
 
-	buf = map_aligned(len, variant->advice);
+	buf = vramsim_map_aligned(len, variant->advice);
 	ASSERT_NE(buf, NULL);
 	fill(buf, len, 3);
 	ASSERT_EQ(vs_stats(self->fd, &before), 0);
@@ -301,7 +265,7 @@ TEST_F(vramsim, fork_with_device_pages)
 	char *buf;
 	pid_t pid;
 
-	buf = map_aligned(len, variant->advice);
+	buf = vramsim_map_aligned(len, variant->advice);
 	ASSERT_NE(buf, NULL);
 	fill(buf, len, 11);
 	ASSERT_EQ(vs_migrate(self->fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, buf, len, &moved), 0);
@@ -329,7 +293,7 @@ TEST_F(vramsim, out_of_vram)
 	uint64_t moved, moved2;
 	char *buf, *more;
 
-	buf = map_aligned(len, variant->advice);
+	buf = vramsim_map_aligned(len, variant->advice);
 	ASSERT_NE(buf, NULL);
 	fill(buf, len, 5);
 
@@ -340,7 +304,7 @@ TEST_F(vramsim, out_of_vram)
 	EXPECT_EQ(s.vram_size - s.vram_free, moved);
 
 	/* Full: another range moves nothing and says so. */
-	more = map_aligned(SZ_64K, -1);
+	more = vramsim_map_aligned(SZ_64K, -1);
 	ASSERT_NE(more, NULL);
 	fill(more, SZ_64K, 6);
 	if (moved == self->s.vram_size) {
@@ -361,7 +325,7 @@ TEST_F(vramsim, bad_input)
 	uint64_t moved;
 	int fd = self->fd;
 
-	buf = map_aligned(SZ_4M, variant->advice);
+	buf = vramsim_map_aligned(SZ_4M, variant->advice);
 	ASSERT_NE(buf, NULL);
 	fill(buf, SZ_4M, 9);
 
@@ -449,7 +413,7 @@ TEST_F(vramsim, unload_with_live_pages)
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (!pid) {
-		char *buf = map_aligned(SZ_4M, variant->advice);
+		char *buf = vramsim_map_aligned(SZ_4M, variant->advice);
 		uint64_t moved = 0;
 
 		fill(buf, SZ_4M, 13);
@@ -475,7 +439,7 @@ TEST_F(vramsim, unload_with_live_pages)
 	EXPECT_EQ(system("rmmod vramsim"), 0);
 	snprintf(cmd, sizeof(cmd), "modprobe vramsim vram_size=%s prepare=%s", size, prepare);
 	ASSERT_EQ(system(cmd), 0);
-	self->fd = open_render_node();
+	self->fd = vramsim_open_render_node();
 	ASSERT_GE(self->fd, 0);
 }
 

@@ -97,7 +97,8 @@ static int vramsim_ioctl_stats(struct drm_device *drm, void *data,
 	return 0;
 }
 
-static int vramsim_check_migrate(struct drm_vramsim_migrate *args)
+static int vramsim_migrate(struct drm_device *drm,
+			   struct drm_vramsim_migrate *args, bool to_device)
 {
 	u64 end;
 
@@ -108,35 +109,21 @@ static int vramsim_check_migrate(struct drm_vramsim_migrate *args)
 	if (check_add_overflow(args->start, args->length, &end) ||
 	    end > TASK_SIZE)
 		return -EINVAL;
-	return 0;
+	return vramsim_migrate_range(&to_vramsim(drm)->vram, current->mm,
+				     args->start, args->length, to_device,
+				     &args->moved);
 }
 
 static int vramsim_ioctl_migrate_to_device(struct drm_device *drm, void *data,
 					   struct drm_file *file)
 {
-	struct drm_vramsim_migrate *args = data;
-	int err;
-
-	err = vramsim_check_migrate(args);
-	if (err)
-		return err;
-	return vramsim_migrate_range_to_device(&to_vramsim(drm)->vram,
-					       current->mm, args->start,
-					       args->length, &args->moved);
+	return vramsim_migrate(drm, data, true);
 }
 
 static int vramsim_ioctl_migrate_to_ram(struct drm_device *drm, void *data,
 					struct drm_file *file)
 {
-	struct drm_vramsim_migrate *args = data;
-	int err;
-
-	err = vramsim_check_migrate(args);
-	if (err)
-		return err;
-	return vramsim_migrate_range_to_ram(&to_vramsim(drm)->vram,
-					    current->mm, args->start,
-					    args->length, &args->moved);
+	return vramsim_migrate(drm, data, false);
 }
 
 static const struct drm_ioctl_desc vramsim_ioctls[] = {

@@ -103,7 +103,7 @@ static void vramsim_copy_from_vram(struct vramsim_vram *vram,
 	}
 }
 
-/* Give back device folios prepared for a window that will not use them. */
+/* Give back destination folios a window will not use (device or RAM). */
 static void vramsim_put_dst(unsigned long *dst, unsigned long n)
 {
 	unsigned long i;
@@ -266,21 +266,6 @@ static int vramsim_alloc_ram(struct vramsim_vram *vram,
 	return 0;
 }
 
-static void vramsim_put_ram(unsigned long *dst, unsigned long n)
-{
-	unsigned long i;
-
-	for (i = 0; i < n; i++) {
-		struct page *page = migrate_pfn_to_page(dst[i]);
-
-		if (page) {
-			folio_unlock(page_folio(page));
-			folio_put(page_folio(page));
-		}
-		dst[i] = 0;
-	}
-}
-
 static int vramsim_window_to_ram(struct vramsim_vram *vram,
 				 struct migrate_vma *args, u64 *moved)
 {
@@ -303,7 +288,7 @@ static int vramsim_window_to_ram(struct vramsim_vram *vram,
 		}
 		err = vramsim_alloc_ram(vram, args, i, &n);
 		if (err) {
-			vramsim_put_ram(args->dst, args->npages);
+			vramsim_put_dst(args->dst, args->npages);
 			break;
 		}
 		i += n;
@@ -377,58 +362,35 @@ static int vramsim_walk(struct vramsim_vram *vram, struct mm_struct *mm,
 }
 
 /**
- * vramsim_migrate_range_to_device() - move user memory into VRAM
+ * vramsim_migrate_range() - move user memory into VRAM or out of it
  * @vram: the VRAM
  * @mm: address space of the range
  * @start: page-aligned start of the range
  * @len: page-aligned length, not 0
+ * @to_device: into VRAM if true, back to system memory if false
  * @moved: out: bytes moved by this call
  *
- * Moves what fits; pages already in device memory, and what does not fit,
- * stay where they are.  Data are copied, so the range reads the same.
+ * Into VRAM, moves what fits; pages already in device memory, and what does
+ * not fit, stay where they are.  Data are copied, so the range reads the
+ * same either way.
  *
  * Return: 0 (check @moved), -EFAULT if part of the range is not mapped,
  * -EINVAL if it is not anonymous memory, -ENOSPC if the VRAM was full and
  * nothing moved, -ENOMEM.
  */
-int vramsim_migrate_range_to_device(struct vramsim_vram *vram,
-				    struct mm_struct *mm, unsigned long start,
-				    unsigned long len, u64 *moved)
+int vramsim_migrate_range(struct vramsim_vram *vram, struct mm_struct *mm,
+			  unsigned long start, unsigned long len, bool to_device,
+			  u64 *moved)
 {
 	int err;
 
 	*moved = 0;
 	mmap_read_lock(mm);
-	err = vramsim_walk(vram, mm, start, len, moved, true);
+	err = vramsim_walk(vram, mm, start, len, moved, to_device);
 	mmap_read_unlock(mm);
 	return err;
 }
-EXPORT_SYMBOL_IF_KUNIT(vramsim_migrate_range_to_device);
-
-/**
- * vramsim_migrate_range_to_ram() - move user memory out of VRAM
- * @vram: the VRAM
- * @mm: address space of the range
- * @start: page-aligned start of the range
- * @len: page-aligned length, not 0
- * @moved: out: bytes moved by this call
- *
- * Return: 0, -EFAULT if part of the range is not mapped, -EINVAL if it is
- * not anonymous memory, -ENOMEM.
- */
-int vramsim_migrate_range_to_ram(struct vramsim_vram *vram,
-				 struct mm_struct *mm, unsigned long start,
-				 unsigned long len, u64 *moved)
-{
-	int err;
-
-	*moved = 0;
-	mmap_read_lock(mm);
-	err = vramsim_walk(vram, mm, start, len, moved, false);
-	mmap_read_unlock(mm);
-	return err;
-}
-EXPORT_SYMBOL_IF_KUNIT(vramsim_migrate_range_to_ram);
+EXPORT_SYMBOL_IF_KUNIT(vramsim_migrate_range);
 
 /**
  * vramsim_migrate_to_ram() - &dev_pagemap_ops.migrate_to_ram

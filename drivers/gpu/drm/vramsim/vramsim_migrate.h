@@ -11,12 +11,9 @@ struct vramsim_vram;
 
 vm_fault_t vramsim_migrate_to_ram(struct vm_fault *vmf);
 
-int vramsim_migrate_range_to_device(struct vramsim_vram *vram,
-				    struct mm_struct *mm, unsigned long start,
-				    unsigned long len, u64 *moved);
-int vramsim_migrate_range_to_ram(struct vramsim_vram *vram,
-				 struct mm_struct *mm, unsigned long start,
-				 unsigned long len, u64 *moved);
+int vramsim_migrate_range(struct vramsim_vram *vram, struct mm_struct *mm,
+			  unsigned long start, unsigned long len, bool to_device,
+			  u64 *moved);
 
 void vramsim_backing_fini(struct vramsim_vram *vram);
 

@@ -387,14 +387,14 @@ static void vramsim_test_split_returns_block_once(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(map));
 	addr = ALIGN(map, SZ_2M);
 
-	err = vramsim_migrate_range_to_device(vram, current->mm, addr, SZ_2M, &moved);
+	err = vramsim_migrate_range(vram, current->mm, addr, SZ_2M, true, &moved);
 	KUNIT_ASSERT_EQ(test, err, 0);
 	KUNIT_ASSERT_EQ(test, moved, (u64)SZ_2M);
 	vramsim_vram_get_stats(vram, &s);
 	KUNIT_ASSERT_EQ(test, s.live_folios[ORDER_2M], 1);
 
-	err = vramsim_migrate_range_to_ram(vram, current->mm, addr + SZ_64K,
-					   PAGE_SIZE, &moved);
+	err = vramsim_migrate_range(vram, current->mm, addr + SZ_64K,
+				    PAGE_SIZE, false, &moved);
 	KUNIT_ASSERT_EQ(test, err, 0);
 	KUNIT_EXPECT_EQ(test, moved, (u64)PAGE_SIZE);
 	vramsim_vram_drain(vram);
@@ -408,15 +408,15 @@ static void vramsim_test_split_returns_block_once(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, s.pending_frees, 0);
 
 	/* All but the last piece: still not back. */
-	err = vramsim_migrate_range_to_ram(vram, current->mm, addr,
-					   SZ_2M - PAGE_SIZE, &moved);
+	err = vramsim_migrate_range(vram, current->mm, addr,
+				    SZ_2M - PAGE_SIZE, false, &moved);
 	KUNIT_ASSERT_EQ(test, err, 0);
 	vramsim_vram_drain(vram);
 	KUNIT_EXPECT_EQ(test, vramsim_vram_free_bytes(vram), vram->size - SZ_2M);
 
 	/* The last piece returns the whole block, once. */
-	err = vramsim_migrate_range_to_ram(vram, current->mm, addr + SZ_2M - PAGE_SIZE,
-					   PAGE_SIZE, &moved);
+	err = vramsim_migrate_range(vram, current->mm, addr + SZ_2M - PAGE_SIZE,
+				    PAGE_SIZE, false, &moved);
 	KUNIT_ASSERT_EQ(test, err, 0);
 	vramsim_vram_drain(vram);
 	vramsim_vram_get_stats(vram, &s);
