@@ -20,6 +20,9 @@ JOBS    ?= $(shell nproc)
 export CCACHE_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/vramsim/ccache
 export CCACHE_MAXSIZE ?= 4G
 export CCACHE_COMPILERCHECK ?= content
+# Hits across clones in other directories (CI clones afresh every time).
+export CCACHE_BASEDIR ?= $(REPO)
+export CCACHE_NOHASHDIR ?= 1
 export KBUILD_BUILD_TIMESTAMP ?= vramsim
 export KBUILD_BUILD_USER ?= vramsim
 export KBUILD_BUILD_HOST ?= vramsim
