@@ -209,6 +209,10 @@ static void vramsim_folio_split(struct folio *head, struct folio *tail)
 	struct vramsim_block *vb = folio_zone_device_data(head);
 	struct vramsim_vram *vram = vb->vram;
 
+	/*
+	 * 7.3 splits device-private folios whole, to order 0, and only ever
+	 * a folio that is a whole block: the old order is the block's.
+	 */
 	if (!tail) {
 		atomic64_inc(&vram->stats.splits);
 		atomic64_dec(&vram->stats.live[vb->order]);
