@@ -22,7 +22,10 @@ sed -n '1,3p;/chunk_size/p' "$VRAMSIM_DEBUGFS/vram"
 
 if [ -x "$bench" ]; then
 	step "Benchmark (short run; make bench for the full matrix)"
+	# Upstream test_hmm, for the side-by-side rows.
+	modprobe test_hmm 2>/dev/null || true
 	"$bench" --quick
+	rmmod test_hmm 2>/dev/null || true
 else
 	step "In-kernel alloc/free smoke ($VRAMSIM_DEBUGFS/bench)"
 	for run in "0 4096" "9 64"; do
