@@ -11,6 +11,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 files=$(ls drivers/gpu/drm/vramsim/*.[ch] drivers/gpu/drm/vramsim/tests/*.[ch] \
 	include/uapi/drm/vramsim_drm.h 2>/dev/null | tr '\n' ' ')
+tools=$(ls tools/testing/vramsim/*.[ch] | tr '\n' ' ')
 fail=0
 run() {
 	local name=$1; shift
@@ -25,7 +26,7 @@ run() {
 	fi
 }
 
-run "checkpatch --strict" sh -c "perl '$KSRC/scripts/checkpatch.pl' --no-tree --strict --terse -f $files | grep -E 'ERROR|WARNING|CHECK'"
+run "checkpatch --strict" sh -c "perl '$KSRC/scripts/checkpatch.pl' --no-tree --strict --terse -f $files $tools | grep -E 'ERROR|WARNING|CHECK'"
 run "kernel-doc -Wall" perl "$KSRC/scripts/kernel-doc" -none -Wall $files
 
 # W=1 and sparse on every vramsim object (touch them so they rebuild).

@@ -89,10 +89,11 @@ struct csv {
 	size_t len;
 	FILE *f;
 };
+
 static struct csv csvs[4];
 static int n_csvs;
 
-static FILE *csv_open(const char *name, const char *header)
+static FILE *csv_open(const char *name, const char *cols1, const char *cols2)
 {
 	struct csv *c;
 
@@ -103,7 +104,7 @@ static FILE *csv_open(const char *name, const char *header)
 	c->f = open_memstream(&c->buf, &c->len);
 	if (!c->f)
 		die("open_memstream");
-	fprintf(c->f, "%s\n", header);
+	fprintf(c->f, "%s%s\n", cols1, cols2);
 	return c->f;
 }
 
@@ -135,6 +136,7 @@ static const char * const micro_keys[] = {
 	"none_alloc_ns", "none_free_ns", "none_return_ns",
 	"prepare_ns", "buddy_alloc_ns", "buddy_free_ns",
 };
+
 enum { S_ALLOC, S_FREE, S_RET, N_ALLOC, N_FREE, N_RET, PREP, B_ALLOC, B_FREE };
 
 static int run_micro(int order, size_t bytes, struct micro *m)
@@ -189,16 +191,20 @@ static double gibps(size_t bytes, double ns)
 static void micro_section(const struct mode *mode, unsigned long long *folios)
 {
 	FILE *csv = csv_open("micro.csv",
-		"order,count,bytes,path,alloc_ns_per_folio,free_ns_per_folio,return_ns_per_folio,"
-		"free_total_ns_per_folio,folios_per_s,gib_per_s");
+			     "order,count,bytes,path,alloc_ns_per_folio,free_ns_per_folio,",
+			     "return_ns_per_folio,free_total_ns_per_folio,folios_per_s,gib_per_s");
 	struct micro m;
 	int i, err;
 
-	printf("\n## In-kernel free path per order (%zu MiB per run, best of %d runs, idle VRAM)\n\n",
+	printf("\n## In-kernel free path per order ");
+	printf("(%zu MiB per run, best of %d runs, idle VRAM)\n\n",
 	       mode->micro_bytes >> 20, MICRO_REPEAT);
-	printf("ns per folio; full path = folio_put() (core + ->folio_free) + return to the buddy\n\n");
-	printf("| order | folios | path          | alloc  | folio_put | return | full path | folios/s  | GiB/s   |\n");
-	printf("|------:|-------:|---------------|-------:|----------:|-------:|----------:|----------:|--------:|\n");
+	printf("ns per folio; full path = folio_put() (core + ->folio_free) ");
+	printf("+ return to the buddy\n\n");
+	printf("| order | folios | path          | alloc  | folio_put ");
+	printf("| return | full path | folios/s  | GiB/s   |\n");
+	printf("|------:|-------:|---------------|-------:|----------:");
+	printf("|-------:|----------:|----------:|--------:|\n");
 	for (i = 0; i < mode->n_orders; i++) {
 		int o = mode->orders[i];
 		struct { const char *name; double alloc, free, ret; } rows[4];
@@ -246,8 +252,9 @@ static void micro_section(const struct mode *mode, unsigned long long *folios)
 		for (r = 0; r < 4; r++) {
 			double full = rows[r].free + rows[r].ret;
 
-			printf("| %5d | %6lu | %-13s | %6.0f | %9.0f | %6.0f | %9.0f | %9.0f | %7.2f |\n",
-			       o, m.count, rows[r].name, rows[r].alloc, rows[r].free,
+			printf("| %5d | %6lu | %-13s | %6.0f | %9.0f ",
+			       o, m.count, rows[r].name, rows[r].alloc, rows[r].free);
+			printf("| %6.0f | %9.0f | %9.0f | %7.2f |\n",
 			       rows[r].ret, full, 1e9 / full,
 			       gibps(PAGE_SZ << o, full));
 			if (csv)
@@ -411,16 +418,18 @@ static double e2e_256m_free[2][2];	/* [hmm][thp] GiB/s of the largest size */
 static void e2e_section(const struct mode *mode)
 {
 	FILE *csv = csv_open("e2e.csv",
-		"size_bytes,thp,driver,to_dev_ms,to_dev_gib_per_s,free_ms,settle_ms,"
-		"free_total_ms,free_gib_per_s");
+			     "size_bytes,thp,driver,to_dev_ms,to_dev_gib_per_s,free_ms,",
+			     "settle_ms,free_total_ms,free_gib_per_s");
 	int s, t, d;
 
-	printf("\n## End to end: migrate to the device, then munmap (median of %d, after 1 warm-up)\n\n",
-	       mode->iterations);
+	printf("\n## End to end: migrate to the device, then munmap ");
+	printf("(median of %d, after 1 warm-up)\n\n", mode->iterations);
 	printf("free = munmap (core frees every device folio); vramsim adds settle: until\n");
 	printf("its worker has returned every block to the buddy\n\n");
-	printf("| size    | THP | driver   | to-dev ms | to-dev GiB/s | free ms | settle ms | free GiB/s |\n");
-	printf("|--------:|:---:|----------|----------:|-------------:|--------:|----------:|-----------:|\n");
+	printf("| size    | THP | driver   | to-dev ms | to-dev GiB/s ");
+	printf("| free ms | settle ms | free GiB/s |\n");
+	printf("|--------:|:---:|----------|----------:|-------------:");
+	printf("|--------:|----------:|-----------:|\n");
 	for (s = 0; s < mode->n_sizes; s++) {
 		size_t len = mode->sizes[s];
 
@@ -434,10 +443,11 @@ static void e2e_section(const struct mode *mode)
 					continue;
 				e2e_measure(hmm, len, t, mode->iterations, &r);
 				free_total = r.total;
-				printf("| %5zu%s | %-3s | %-8s | %9.3f | %12.2f | %7.3f | %9.3f | %10.2f |\n",
+				printf("| %5zu%s | %-3s | %-8s | %9.3f ",
 				       len >= (1UL << 20) ? len >> 20 : len >> 10,
 				       len >= (1UL << 20) ? "M" : "K", t ? "on" : "off",
-				       hmm ? "test_hmm" : "vramsim", r.to_dev / 1e6,
+				       hmm ? "test_hmm" : "vramsim", r.to_dev / 1e6);
+				printf("| %12.2f | %7.3f | %9.3f | %10.2f |\n",
 				       gibps(len, r.to_dev), r.free / 1e6, r.settle / 1e6,
 				       gibps(len, free_total));
 				if (csv)
@@ -453,14 +463,15 @@ static void e2e_section(const struct mode *mode)
 	}
 }
 
-static void usage(void)
+static void help(void)
 {
-	fprintf(stderr,
-		"usage: vramsim_bench [--smoke|--quick|--full] [--csv DIR] [--no-micro] [--no-e2e] [--no-hmm]\n"
-		"  --smoke   tiny sizes: checks the tool works (make test)\n"
-		"  --quick   a short run (make run)\n"
-		"  --full    every order, hmm-tests' sizes and iterations (make bench; default)\n"
-		"Needs vramsim loaded and debugfs mounted; test_hmm loaded for the comparison.\n");
+	fputs("vramsim_bench [--smoke|--quick|--full] [--csv DIR]\n", stderr);
+	fputs("              [--no-micro] [--no-e2e] [--no-hmm]\n", stderr);
+	fputs("  --smoke   tiny sizes: checks the tool works (make test)\n", stderr);
+	fputs("  --quick   a short run (make run)\n", stderr);
+	fputs("  --full    every order, hmm-tests' sizes and iterations (make bench; default)\n",
+	      stderr);
+	fputs("Needs vramsim loaded and debugfs mounted; test_hmm for the comparison.\n", stderr);
 	exit(2);
 }
 
@@ -485,14 +496,29 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 's': mode = &modes[0]; break;
-		case 'q': mode = &modes[1]; break;
-		case 'f': mode = &modes[2]; break;
-		case 'c': csv_dir = optarg; break;
-		case 'M': micro = false; break;
-		case 'E': e2e = false; break;
-		case 'H': hmm = false; break;
-		default: usage();
+		case 's':
+			mode = &modes[0];
+			break;
+		case 'q':
+			mode = &modes[1];
+			break;
+		case 'f':
+			mode = &modes[2];
+			break;
+		case 'c':
+			csv_dir = optarg;
+			break;
+		case 'M':
+			micro = false;
+			break;
+		case 'E':
+			e2e = false;
+			break;
+		case 'H':
+			hmm = false;
+			break;
+		default:
+			help();
 		}
 	}
 
@@ -511,7 +537,7 @@ int main(int argc, char **argv)
 	if (hmm && e2e) {
 		hmm_fd = open("/dev/hmm_dmirror0", O_RDWR | O_CLOEXEC);
 		if (hmm_fd < 0)
-			printf("note: /dev/hmm_dmirror0 not available (modprobe test_hmm): vramsim only\n");
+			puts("note: no /dev/hmm_dmirror0 (modprobe test_hmm): vramsim only");
 	}
 	vs_stats(&st);
 	printf("# vramsim_bench --%s: %llu MiB VRAM, prepare=%s (device default)\n",
@@ -526,14 +552,16 @@ int main(int argc, char **argv)
 
 	a1 = vs_folio_events(&f1);
 	printf("\n## Summary\n\n");
-	printf("folios allocated: %llu, freed: %llu (driver counters; perf's vramsim:vramsim_folio_alloc\n"
-	       "and vramsim:vramsim_folio_free count the same events), of which the microbench: %llu\n",
-	       a1 - a0, f1 - f0, micro_folios);
-	if (e2e && hmm_fd >= 0)
-		printf("largest size, free incl. settle: vramsim %.2f GiB/s vs test_hmm %.2f GiB/s (THP on), "
-		       "%.2f vs %.2f (THP off)\n",
-		       e2e_256m_free[0][1], e2e_256m_free[1][1],
+	printf("folios allocated: %llu, freed: %llu ", a1 - a0, f1 - f0);
+	printf("(driver counters; perf's vramsim:vramsim_folio_alloc\n");
+	printf("and vramsim:vramsim_folio_free count the same events), ");
+	printf("of which the microbench: %llu\n", micro_folios);
+	if (e2e && hmm_fd >= 0) {
+		printf("largest size, free incl. settle: vramsim %.2f vs test_hmm %.2f GiB/s ",
+		       e2e_256m_free[0][1], e2e_256m_free[1][1]);
+		printf("(THP on), %.2f vs %.2f (THP off)\n",
 		       e2e_256m_free[0][0], e2e_256m_free[1][0]);
+	}
 	if (csv_dir)
 		csv_write_all();
 	return 0;

@@ -23,6 +23,9 @@
 #include "vramsim_lib.h"
 #include "kselftest_harness.h"
 
+#define TO_DEV	DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE
+#define TO_RAM	DRM_IOCTL_VRAMSIM_MIGRATE_TO_RAM
+
 #define SZ_4K	(4UL << 10)
 #define SZ_64K	(64UL << 10)
 #define SZ_2M	(2UL << 20)
@@ -36,7 +39,7 @@ static int vs_stats(int fd, struct drm_vramsim_stats *s)
 }
 
 /* Returns 0 or -errno; *moved gets the bytes moved. */
-static int vs_migrate(int fd, unsigned long req, void *addr, size_t len, uint64_t *moved)
+static int vs_migrate(int fd, unsigned long req, void *addr, size_t len, __u64 *moved)
 {
 	struct drm_vramsim_migrate m = {
 		.start = (uintptr_t)addr,
@@ -49,9 +52,9 @@ static int vs_migrate(int fd, unsigned long req, void *addr, size_t len, uint64_
 	return ret;
 }
 
-static uint64_t live_folios(const struct drm_vramsim_stats *s)
+static __u64 live_folios(const struct drm_vramsim_stats *s)
 {
-	uint64_t n = 0;
+	__u64 n = 0;
 	int i;
 
 	for (i = 0; i < VRAMSIM_NR_ORDERS; i++)
@@ -76,9 +79,9 @@ static bool wait_vram_idle(int fd, struct drm_vramsim_stats *s)
 }
 
 /* A pattern no page repeats: the offset of each 8-byte word, salted. */
-static void fill(void *buf, size_t len, uint64_t salt)
+static void fill(void *buf, size_t len, __u64 salt)
 {
-	uint64_t *w = buf;
+	__u64 *w = buf;
 	size_t i;
 
 	for (i = 0; i < len / 8; i++)
@@ -86,9 +89,9 @@ static void fill(void *buf, size_t len, uint64_t salt)
 }
 
 /* Index of the first wrong word of [buf + off, buf + off + len), or -1. */
-static long check_at(const void *buf, size_t off, size_t len, uint64_t salt)
+static long check_at(const void *buf, size_t off, size_t len, __u64 salt)
 {
-	const uint64_t *w = buf;
+	const __u64 *w = buf;
 	size_t i;
 
 	for (i = off / 8; i < (off + len) / 8; i++)
@@ -97,7 +100,7 @@ static long check_at(const void *buf, size_t off, size_t len, uint64_t salt)
 	return -1;
 }
 
-static long check(const void *buf, size_t len, uint64_t salt)
+static long check(const void *buf, size_t len, __u64 salt)
 {
 	return check_at(buf, 0, len, salt);
 }
@@ -149,24 +152,22 @@ FIXTURE_TEARDOWN(vramsim)
  * Migrate @len bytes to the device, check where they went, read them back
  * through CPU faults and compare every byte.
  */
-static void migrate_and_fault_back(struct __test_metadata *_metadata,
-				   FIXTURE_DATA(vramsim) *self,
-				   const FIXTURE_VARIANT(vramsim) *variant,
-				   size_t len)
+static void migrate_and_fault_back(struct __test_metadata *_metadata, int fd,
+				   int advice, bool thp, size_t len)
 {
 	struct drm_vramsim_stats s;
-	uint64_t moved;
+	__u64 moved;
 	char *buf;
 	long bad;
 
-	buf = vramsim_map_aligned(len, variant->advice);
+	buf = vramsim_map_aligned(len, advice);
 	ASSERT_NE(buf, NULL);
 	fill(buf, len, len);
 
-	ASSERT_EQ(vs_migrate(self->fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, buf, len, &moved), 0);
+	ASSERT_EQ(vs_migrate(fd, TO_DEV, buf, len, &moved), 0);
 	EXPECT_EQ(moved, len);
-	ASSERT_EQ(vs_stats(self->fd, &s), 0);
-	if (variant->thp && len >= SZ_2M) {
+	ASSERT_EQ(vs_stats(fd, &s), 0);
+	if (thp && len >= SZ_2M) {
 		EXPECT_EQ(s.live_folios[9], len / SZ_2M);
 		EXPECT_EQ(s.live_folios[0], 0);
 	} else {
@@ -178,38 +179,41 @@ static void migrate_and_fault_back(struct __test_metadata *_metadata,
 	/* Reading faults every page back to RAM. */
 	bad = check(buf, len, len);
 	EXPECT_EQ(bad, -1) TH_LOG("word %ld differs after the round trip", bad);
-	ASSERT_EQ(vs_stats(self->fd, &s), 0);
+	ASSERT_EQ(vs_stats(fd, &s), 0);
 	EXPECT_EQ(live_folios(&s), 0);
 
 	munmap(buf, len);
 }
 
-TEST_F(vramsim, migrate_4k) { migrate_and_fault_back(_metadata, self, variant, SZ_4K); }
-TEST_F(vramsim, migrate_64k) { migrate_and_fault_back(_metadata, self, variant, SZ_64K); }
-TEST_F(vramsim, migrate_2m) { migrate_and_fault_back(_metadata, self, variant, SZ_2M); }
-TEST_F(vramsim, migrate_4m) { migrate_and_fault_back(_metadata, self, variant, SZ_4M); }
-TEST_F(vramsim, migrate_64m) { migrate_and_fault_back(_metadata, self, variant, SZ_64M); }
+#define MIGRATE_AND_FAULT_BACK(len) \
+	migrate_and_fault_back(_metadata, self->fd, variant->advice, variant->thp, len)
+
+TEST_F(vramsim, migrate_4k) { MIGRATE_AND_FAULT_BACK(SZ_4K); }
+TEST_F(vramsim, migrate_64k) { MIGRATE_AND_FAULT_BACK(SZ_64K); }
+TEST_F(vramsim, migrate_2m) { MIGRATE_AND_FAULT_BACK(SZ_2M); }
+TEST_F(vramsim, migrate_4m) { MIGRATE_AND_FAULT_BACK(SZ_4M); }
+TEST_F(vramsim, migrate_64m) { MIGRATE_AND_FAULT_BACK(SZ_64M); }
 
 TEST_F(vramsim, migrate_back_explicitly)
 {
 	size_t len = SZ_4M + 3 * SZ_4K;
 	struct drm_vramsim_stats s;
-	uint64_t moved;
+	__u64 moved;
 	char *buf;
 
 	buf = vramsim_map_aligned(len, variant->advice);
 	ASSERT_NE(buf, NULL);
 	fill(buf, len, 7);
-	ASSERT_EQ(vs_migrate(self->fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, buf, len, &moved), 0);
+	ASSERT_EQ(vs_migrate(self->fd, TO_DEV, buf, len, &moved), 0);
 	EXPECT_EQ(moved, len);
-	ASSERT_EQ(vs_migrate(self->fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_RAM, buf, len, &moved), 0);
+	ASSERT_EQ(vs_migrate(self->fd, TO_RAM, buf, len, &moved), 0);
 	EXPECT_EQ(moved, len);
 	ASSERT_EQ(vs_stats(self->fd, &s), 0);
 	EXPECT_EQ(live_folios(&s), 0);
 	EXPECT_EQ(check(buf, len, 7), -1);
 
 	/* Nothing left on the device: moving back again moves nothing. */
-	ASSERT_EQ(vs_migrate(self->fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_RAM, buf, len, &moved), 0);
+	ASSERT_EQ(vs_migrate(self->fd, TO_RAM, buf, len, &moved), 0);
 	EXPECT_EQ(moved, 0);
 	munmap(buf, len);
 }
@@ -218,13 +222,13 @@ TEST_F(vramsim, munmap_frees)
 {
 	size_t len = SZ_4M;
 	struct drm_vramsim_stats s;
-	uint64_t moved;
+	__u64 moved;
 	char *buf;
 
 	buf = vramsim_map_aligned(len, variant->advice);
 	ASSERT_NE(buf, NULL);
 	fill(buf, len, 1);
-	ASSERT_EQ(vs_migrate(self->fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, buf, len, &moved), 0);
+	ASSERT_EQ(vs_migrate(self->fd, TO_DEV, buf, len, &moved), 0);
 	ASSERT_EQ(moved, len);
 	munmap(buf, len);
 	EXPECT_TRUE(wait_vram_idle(self->fd, &s));
@@ -235,14 +239,14 @@ TEST_F(vramsim, partial_munmap_splits)
 {
 	size_t len = SZ_2M;
 	struct drm_vramsim_stats before, s;
-	uint64_t moved;
+	__u64 moved;
 	char *buf;
 
 	buf = vramsim_map_aligned(len, variant->advice);
 	ASSERT_NE(buf, NULL);
 	fill(buf, len, 3);
 	ASSERT_EQ(vs_stats(self->fd, &before), 0);
-	ASSERT_EQ(vs_migrate(self->fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, buf, len, &moved), 0);
+	ASSERT_EQ(vs_migrate(self->fd, TO_DEV, buf, len, &moved), 0);
 	ASSERT_EQ(moved, len);
 
 	/* Punch a hole in the middle of the 2 MiB device mapping. */
@@ -260,7 +264,7 @@ TEST_F(vramsim, partial_munmap_splits)
 TEST_F(vramsim, fork_with_device_pages)
 {
 	size_t len = SZ_4M;
-	uint64_t moved;
+	__u64 moved;
 	int status;
 	char *buf;
 	pid_t pid;
@@ -268,7 +272,7 @@ TEST_F(vramsim, fork_with_device_pages)
 	buf = vramsim_map_aligned(len, variant->advice);
 	ASSERT_NE(buf, NULL);
 	fill(buf, len, 11);
-	ASSERT_EQ(vs_migrate(self->fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, buf, len, &moved), 0);
+	ASSERT_EQ(vs_migrate(self->fd, TO_DEV, buf, len, &moved), 0);
 	ASSERT_EQ(moved, len);
 
 	pid = fork();
@@ -290,14 +294,14 @@ TEST_F(vramsim, out_of_vram)
 {
 	size_t len = self->s.vram_size + SZ_4M;
 	struct drm_vramsim_stats s;
-	uint64_t moved, moved2;
+	__u64 moved, moved2;
 	char *buf, *more;
 
 	buf = vramsim_map_aligned(len, variant->advice);
 	ASSERT_NE(buf, NULL);
 	fill(buf, len, 5);
 
-	ASSERT_EQ(vs_migrate(self->fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, buf, len, &moved), 0);
+	ASSERT_EQ(vs_migrate(self->fd, TO_DEV, buf, len, &moved), 0);
 	EXPECT_GT(moved, 0);
 	EXPECT_LE(moved, self->s.vram_size);
 	ASSERT_EQ(vs_stats(self->fd, &s), 0);
@@ -307,9 +311,8 @@ TEST_F(vramsim, out_of_vram)
 	more = vramsim_map_aligned(SZ_64K, -1);
 	ASSERT_NE(more, NULL);
 	fill(more, SZ_64K, 6);
-	if (moved == self->s.vram_size) {
-		EXPECT_EQ(vs_migrate(self->fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, more, SZ_64K, &moved2), -ENOSPC);
-	}
+	if (moved == self->s.vram_size)
+		EXPECT_EQ(vs_migrate(self->fd, TO_DEV, more, SZ_64K, &moved2), -ENOSPC);
 	EXPECT_EQ(check(more, SZ_64K, 6), -1);
 	EXPECT_EQ(check(buf, len, 5), -1);
 	munmap(more, SZ_64K);
@@ -322,36 +325,36 @@ TEST_F(vramsim, bad_input)
 	struct drm_vramsim_migrate m;
 	struct drm_vramsim_stats s;
 	char *buf, *file;
-	uint64_t moved;
+	__u64 moved;
 	int fd = self->fd;
 
 	buf = vramsim_map_aligned(SZ_4M, variant->advice);
 	ASSERT_NE(buf, NULL);
 	fill(buf, SZ_4M, 9);
 
-	EXPECT_EQ(vs_migrate(fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, buf, 0, &moved), -EINVAL);
-	EXPECT_EQ(vs_migrate(fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, buf + 1, SZ_4K, &moved), -EINVAL);
-	EXPECT_EQ(vs_migrate(fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, buf, SZ_4K + 1, &moved), -EINVAL);
+	EXPECT_EQ(vs_migrate(fd, TO_DEV, buf, 0, &moved), -EINVAL);
+	EXPECT_EQ(vs_migrate(fd, TO_DEV, buf + 1, SZ_4K, &moved), -EINVAL);
+	EXPECT_EQ(vs_migrate(fd, TO_DEV, buf, SZ_4K + 1, &moved), -EINVAL);
 	EXPECT_EQ(vs_migrate(fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE,
 			     (void *)(~0UL & ~(SZ_4K - 1)), 2 * SZ_4K, &moved), -EINVAL);
-	EXPECT_EQ(vs_migrate(fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_RAM, buf, 0, &moved), -EINVAL);
+	EXPECT_EQ(vs_migrate(fd, TO_RAM, buf, 0, &moved), -EINVAL);
 
 	/* Unmapped, or partly unmapped. */
 	ASSERT_EQ(munmap(buf + SZ_2M, SZ_4K), 0);
-	EXPECT_EQ(vs_migrate(fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, buf + SZ_2M, SZ_4K, &moved), -EFAULT);
-	EXPECT_EQ(vs_migrate(fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_RAM, buf + SZ_2M, SZ_4K, &moved), -EFAULT);
-	EXPECT_EQ(vs_migrate(fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, (void *)SZ_4K, SZ_4K, &moved), -EFAULT);
+	EXPECT_EQ(vs_migrate(fd, TO_DEV, buf + SZ_2M, SZ_4K, &moved), -EFAULT);
+	EXPECT_EQ(vs_migrate(fd, TO_RAM, buf + SZ_2M, SZ_4K, &moved), -EFAULT);
+	EXPECT_EQ(vs_migrate(fd, TO_DEV, (void *)SZ_4K, SZ_4K, &moved), -EFAULT);
 
 	/* Foreign flags and padding. */
 	memset(&m, 0, sizeof(m));
 	m.start = (uintptr_t)buf;
 	m.length = SZ_4K;
 	m.flags = 1;
-	EXPECT_EQ(ioctl(fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, &m), -1);
+	EXPECT_EQ(ioctl(fd, TO_DEV, &m), -1);
 	EXPECT_EQ(errno, EINVAL);
 	m.flags = 0;
 	m.pad = 1;
-	EXPECT_EQ(ioctl(fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, &m), -1);
+	EXPECT_EQ(ioctl(fd, TO_DEV, &m), -1);
 	EXPECT_EQ(errno, EINVAL);
 
 	/*
@@ -359,7 +362,8 @@ TEST_F(vramsim, bad_input)
 	 * so the length is 0 and the call is refused.
 	 */
 	m.pad = 0;
-	EXPECT_EQ(ioctl(fd, DRM_IOWR(DRM_COMMAND_BASE + DRM_VRAMSIM_MIGRATE_TO_DEVICE, __u64), &m), -1);
+	EXPECT_EQ(ioctl(fd, DRM_IOWR(DRM_COMMAND_BASE + DRM_VRAMSIM_MIGRATE_TO_DEVICE, __u64),
+			&m), -1);
 	EXPECT_EQ(errno, EINVAL);
 	/* An ioctl number past the table. */
 	EXPECT_EQ(ioctl(fd, DRM_IOWR(DRM_COMMAND_BASE + 0x3f, struct drm_vramsim_migrate), &m), -1);
@@ -369,7 +373,7 @@ TEST_F(vramsim, bad_input)
 	file = mmap(NULL, SZ_64K, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(file, MAP_FAILED);
 	memset(file, 1, SZ_64K);
-	EXPECT_EQ(vs_migrate(fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, file, SZ_64K, &moved), -EINVAL);
+	EXPECT_EQ(vs_migrate(fd, TO_DEV, file, SZ_64K, &moved), -EINVAL);
 	munmap(file, SZ_64K);
 
 	/* None of that changed anything. */
@@ -414,10 +418,10 @@ TEST_F(vramsim, unload_with_live_pages)
 	ASSERT_GE(pid, 0);
 	if (!pid) {
 		char *buf = vramsim_map_aligned(SZ_4M, variant->advice);
-		uint64_t moved = 0;
+		__u64 moved = 0;
 
 		fill(buf, SZ_4M, 13);
-		vs_migrate(self->fd, DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE, buf, SZ_4M, &moved);
+		vs_migrate(self->fd, TO_DEV, buf, SZ_4M, &moved);
 		close(self->fd);
 		c = moved == SZ_4M ? 'y' : 'n';
 		if (write(ready[1], &c, 1) != 1)
