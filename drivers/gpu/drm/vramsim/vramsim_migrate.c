@@ -405,26 +405,31 @@ EXPORT_SYMBOL_IF_KUNIT(vramsim_migrate_range);
 vm_fault_t vramsim_migrate_to_ram(struct vm_fault *vmf)
 {
 	struct folio *folio = page_folio(vmf->page);
-	struct vramsim_block *vb = folio_zone_device_data(folio);
 	unsigned int order = vmf->pte ? 0 : folio_order(folio);
-	struct vramsim_window *w;
+	struct vramsim_window *w = NULL;
+	unsigned long src, dst;
 	vm_fault_t ret = 0;
 	struct migrate_vma args = {
 		.vma = vmf->vma,
 		.start = ALIGN_DOWN(vmf->address, PAGE_SIZE << order),
+		.src = &src,
+		.dst = &dst,
 		.fault_page = vmf->page,
 		.flags = order ? MIGRATE_VMA_SELECT_COMPOUND : 0,
 	};
 
 	args.end = args.start + (PAGE_SIZE << order);
 
-	w = kmalloc_obj(*w);
-	if (!w)
-		return VM_FAULT_OOM;
-	args.src = w->src;
-	args.dst = w->dst;
+	/* A PTE fault needs one entry: no allocation on that path. */
+	if (order) {
+		w = kmalloc_obj(*w);
+		if (!w)
+			return VM_FAULT_OOM;
+		args.src = w->src;
+		args.dst = w->dst;
+	}
 
-	switch (vramsim_window_to_ram(vb->vram, &args, NULL)) {
+	switch (vramsim_window_to_ram(vramsim_folio_vram(folio), &args, NULL)) {
 	case 0:
 		break;
 	case -ENOMEM:

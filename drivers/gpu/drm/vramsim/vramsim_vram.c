@@ -169,7 +169,7 @@ void vramsim_folio_release(struct vramsim_vram *vram, struct vramsim_block *vb,
 
 	/* Full barrier: every piece's prepare is visible before the block is. */
 	last = atomic_sub_and_test(nr, &vb->live_pages);
-	trace_vramsim_folio_free(pfn, order, vb->order, last);
+	trace_vramsim_folio_free(pfn, order, gpu_buddy_block_order(vb->block), last);
 	if (last) {
 		atomic64_inc(&vram->stats.pending);
 		if (llist_add(&vb->free_node, &vram->pending))
@@ -186,7 +186,7 @@ void vramsim_folio_release(struct vramsim_vram *vram, struct vramsim_block *vb,
 static void vramsim_folio_free(struct folio *folio)
 {
 	struct vramsim_block *vb = folio_zone_device_data(folio);
-	struct vramsim_vram *vram = vb->vram;
+	struct vramsim_vram *vram = vramsim_folio_vram(folio);
 	unsigned int order = folio_order(folio);
 	unsigned long pfn = folio_pfn(folio);
 
@@ -207,7 +207,7 @@ static void vramsim_folio_free(struct folio *folio)
 static void vramsim_folio_split(struct folio *head, struct folio *tail)
 {
 	struct vramsim_block *vb = folio_zone_device_data(head);
-	struct vramsim_vram *vram = vb->vram;
+	struct vramsim_vram *vram = vramsim_folio_vram(head);
 
 	/*
 	 * 7.3 splits device-private folios whole, to order 0, and only ever
@@ -215,7 +215,7 @@ static void vramsim_folio_split(struct folio *head, struct folio *tail)
 	 */
 	if (!tail) {
 		atomic64_inc(&vram->stats.splits);
-		atomic64_dec(&vram->stats.live[vb->order]);
+		atomic64_dec(&vram->stats.live[gpu_buddy_block_order(vb->block)]);
 		atomic64_inc(&vram->stats.live[folio_order(head)]);
 		return;
 	}
@@ -300,9 +300,7 @@ struct folio *vramsim_vram_alloc_folio(struct vramsim_vram *vram,
 		goto err_unlock;
 	mutex_unlock(&vram->lock);
 
-	vb->vram = vram;
 	vb->block = block;
-	vb->order = order;
 	atomic_set(&vb->live_pages, 1 << order);
 
 	/*

@@ -43,21 +43,18 @@ enum vramsim_prepare {
 
 /**
  * struct vramsim_block - one buddy block in use as device memory
- * @vram: the VRAM it belongs to
- * @block: the buddy block
+ * @block: the buddy block (its order is the block's order in pages: the
+ *	buddy's chunk size is PAGE_SIZE)
  * @live_pages: pages of the block not yet freed; the folio holding the block
  *	may have been split, so this counts pages, not folios
- * @order: order of the block
  * @free_node: link in &vramsim_vram.pending once the last page is freed
  *
  * Every device folio's zone_device_data points to its block, including
  * the pieces of a split folio.
  */
 struct vramsim_block {
-	struct vramsim_vram *vram;
 	struct gpu_buddy_block *block;
 	atomic_t live_pages;
-	unsigned int order;
 	struct llist_node free_node;
 };
 
@@ -138,5 +135,19 @@ u64 vramsim_vram_free_bytes(struct vramsim_vram *vram);
 void vramsim_vram_get_stats(struct vramsim_vram *vram,
 			    struct drm_vramsim_stats *stats);
 void vramsim_vram_print(struct vramsim_vram *vram, struct drm_printer *p);
+
+/**
+ * vramsim_folio_vram() - the VRAM a device folio in use belongs to
+ * @folio: a vramsim folio that holds a reference, or is being freed or split
+ *
+ * Only for live folios: a free page's pgmap word may be stale under
+ * prepare=none.
+ *
+ * Return: the VRAM.
+ */
+static inline struct vramsim_vram *vramsim_folio_vram(struct folio *folio)
+{
+	return container_of(folio->pgmap, struct vramsim_vram, pgmap);
+}
 
 #endif /* _VRAMSIM_VRAM_H_ */
