@@ -28,34 +28,15 @@ if [ -f "$dest/Makefile" ] && [ -f "$dest/drivers/gpu/buddy.c" ]; then
 	exit 0
 fi
 
-mirror=${VRAMSIM_MIRROR:-}
-if [ -z "$mirror" ]; then
-	# deb822 sources first, then one-line sources; first main archive wins.
-	mirror=$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null |
-		 tr ' ' '\n' | grep -v -- '-security' | head -n1 || true)
-	[ -n "$mirror" ] || mirror=$(awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' \
-		 /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true)
-	[ -n "$mirror" ] || die "no Debian mirror found in /etc/apt; set VRAMSIM_MIRROR=<uri>"
-fi
+. "$(dirname "$0")/debian-apt.sh"
 
 mkdir -p "$cache"
 deb=$(ls -1 "$cache"/${pkg}_*.deb 2>/dev/null | sort -V | tail -n1 || true)
 if [ -z "$deb" ]; then
 	apt="$cache/apt"
-	mkdir -p "$apt/lists/partial" "$apt/sources.list.d" "$apt/archives/partial"
-	cat > "$apt/sources.list.d/vramsim.sources" <<SRC
-Types: deb
-URIs: $mirror
-Suites: $suites
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
-	opts=(-o Dir::Etc::sourcelist=/dev/null
-	      -o "Dir::Etc::sourceparts=$apt/sources.list.d"
-	      -o "Dir::State::Lists=$apt/lists"
-	      -o "Dir::Cache::archives=$apt/archives"
-	      -o Debug::NoLocking=1
-	      -o APT::Get::List-Cleanup=0)
+	private_apt "$apt" deb "$suites" || die "cannot set up a private apt source list"
+	mirror=$apt_mirror
+	opts=("${apt_opts[@]}")
 	msg "Fetching package lists for $suites from $mirror (private list dir $apt)"
 	apt-get -q "${opts[@]}" update >"$apt/update.log" 2>&1 ||
 		die "apt-get update failed for suites '$suites' at $mirror; see $apt/update.log"

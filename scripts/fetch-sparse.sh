@@ -22,16 +22,12 @@ if [ -x "$bin" ] && valid "$bin"; then
 	exit 0
 fi
 
-mirror=$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null |
-	 tr ' ' '\n' | grep -v -- '-security' | head -n1 || true)
-[ -n "$mirror" ] || mirror=$(awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' \
-	/etc/apt/sources.list 2>/dev/null || true)
+. "$(dirname "$0")/debian-apt.sh"
 apt=$cache/apt-src
-mkdir -p "$apt/lists/partial" "$apt/sources.list.d" "$cache/sparse"
-printf 'Types: deb-src\nURIs: %s\nSuites: sid\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-	"$mirror" > "$apt/sources.list.d/vramsim-src.sources"
-opts=(-o Dir::Etc::sourcelist=/dev/null -o "Dir::Etc::sourceparts=$apt/sources.list.d"
-      -o "Dir::State::Lists=$apt/lists" -o Debug::NoLocking=1)
+mkdir -p "$cache/sparse"
+private_apt "$apt" deb-src sid || exit 1
+mirror=$apt_mirror
+opts=("${apt_opts[@]}")
 echo "==> Building sparse from Debian sid's source package (once; kept in $cache/sparse)" >&2
 apt-get -q "${opts[@]}" update >/dev/null 2>&1 || { echo "fetch-sparse: apt-get update failed" >&2; exit 1; }
 tmp=$(mktemp -d)
