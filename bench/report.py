@@ -248,48 +248,35 @@ def plots(out):
                     if r["driver"] == drv and int(r["thp"]) == thp:
                         f.write(f"{int(r['size_bytes']) / 1048576} {r['free_gib_per_s']} "
                                 f"{r['to_dev_gib_per_s']}\n")
-    gp = f"""
-set terminal pngcairo size 900,560 font "sans,11"
-set grid
-set key top left
-set datafile missing "?"
-set xlabel "folio order (0 = 4 KiB, 9 = 2 MiB)"
-set xrange [-0.5:9.5]
-set xtics 1
-set logscale y
-set output "{out}/free-ns-per-folio.png"
-set title "vramsim free path per folio (deterministic guest: instructions)"
-set ylabel "guest instructions per folio"
-plot "{data}/micro-scrub.dat" u 1:2 w lp lw 2 t "full path, prepare=scrub", \\
-     "{data}/micro-none.dat" u 1:2 w lp lw 2 t "full path, prepare=none", \\
-     "{data}/micro-bare_prepare.dat" u 1:2 w lp lw 2 t "bare prepare", \\
-     "{data}/micro-raw_buddy.dat" u 1:2 w lp lw 2 t "raw buddy free"
-set output "{out}/free-throughput.png"
-set title "vramsim free throughput per order (deterministic guest)"
-set ylabel "GiB per 10^9 guest instructions"
-set key top left
-plot "{data}/micro-scrub.dat" u 1:3 w lp lw 2 t "full path, prepare=scrub", \\
-     "{data}/micro-none.dat" u 1:3 w lp lw 2 t "full path, prepare=none", \\
-     "{data}/micro-bare_prepare.dat" u 1:3 w lp lw 2 t "bare prepare", \\
-     "{data}/micro-raw_buddy.dat" u 1:3 w lp lw 2 t "raw buddy free"
-set xlabel "buffer size (MiB)"
-unset xrange
-set xtics auto
-set logscale x 2
-set output "{out}/e2e-free.png"
-set title "munmap of a migrated buffer: vramsim vs test_hmm (deterministic guest)"
-set ylabel "GiB per 10^9 guest instructions"
-plot "{data}/e2e-vramsim-1.dat" u 1:2 w lp lw 2 t "vramsim, THP on", \\
-     "{data}/e2e-vramsim-0.dat" u 1:2 w lp lw 2 t "vramsim, THP off", \\
-     "{data}/e2e-test_hmm-1.dat" u 1:2 w lp lw 2 t "test_hmm, THP on", \\
-     "{data}/e2e-test_hmm-0.dat" u 1:2 w lp lw 2 t "test_hmm, THP off"
-set output "{out}/e2e-to-device.png"
-set title "migrate to device: vramsim vs test_hmm (deterministic guest)"
-plot "{data}/e2e-vramsim-1.dat" u 1:3 w lp lw 2 t "vramsim, THP on", \\
-     "{data}/e2e-vramsim-0.dat" u 1:3 w lp lw 2 t "vramsim, THP off", \\
-     "{data}/e2e-test_hmm-1.dat" u 1:3 w lp lw 2 t "test_hmm, THP on", \\
-     "{data}/e2e-test_hmm-0.dat" u 1:3 w lp lw 2 t "test_hmm, THP off"
-"""
+    unit = "GiB per 10^9 guest instructions"
+    micro_series = [(f"micro-{p.replace(' ', '_')}.dat", t) for p, t in (
+        ("scrub", "full path, prepare=scrub"), ("none", "full path, prepare=none"),
+        ("bare prepare", "bare prepare"), ("raw buddy", "raw buddy free"))]
+    e2e_series = [(f"e2e-{d}-{t}.dat", f"{d}, THP {'on' if t else 'off'}")
+                  for d in ("vramsim", "test_hmm") for t in (1, 0)]
+
+    def plot(name, title, ylabel, series, col):
+        lines = ", \\\n     ".join(f'"{data}/{f}" u 1:{col} w lp lw 2 t "{t}"'
+                                     for f, t in series)
+        return (f'set output "{out}/{name}"\nset title "{title}"\n'
+                f'set ylabel "{ylabel}"\nplot {lines}\n')
+
+    gp = (f'set terminal pngcairo noenhanced size 900,560 font "sans,11"\n'
+          'set grid\nset key top left\nset logscale y\n'
+          'set xlabel "folio order (0 = 4 KiB, 9 = 2 MiB)"\nset xrange [-0.5:9.5]\nset xtics 1\n'
+          + plot("free-ns-per-folio.png",
+                 "vramsim free path per folio (deterministic guest: instructions)",
+                 "guest instructions per folio", micro_series, 2)
+          + plot("free-throughput.png",
+                 "vramsim free throughput per order (deterministic guest)",
+                 unit, micro_series, 3)
+          + 'set xlabel "buffer size (MiB)"\nunset xrange\nset xtics auto\nset logscale x 2\n'
+          + plot("e2e-free.png",
+                 "munmap of a migrated buffer: vramsim vs test_hmm (deterministic guest)",
+                 unit, e2e_series, 2)
+          + plot("e2e-to-device.png",
+                 "migrate to device: vramsim vs test_hmm (deterministic guest)",
+                 unit, e2e_series, 3))
     with open(os.path.join(data, "plots.gp"), "w") as f:
         f.write(gp)
     subprocess.run(["gnuplot", os.path.join(data, "plots.gp")], check=True)
