@@ -24,6 +24,7 @@ modprobe test_hmm
 	echo "kernel: $(uname -r), $(nproc) CPU(s), $(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo) MiB"
 	echo "cmdline: $(cat /proc/cmdline | sed 's/VRAMSIM_[A-Z]*=[^ ]*//g')"
 	echo "perf: $($perf --version)"
+	echo "boot state: $(cat /proc/sys/kernel/random/boot_id)"
 } > "$out/guest.txt"
 
 # Everything the measured run writes goes to tmpfs, and to $out only

@@ -156,10 +156,28 @@ def determinism(cur, prev):
               "vramsim:vramsim_folio_prepare", "vramsim:vramsim_folio_split"):
         if pa.get(k) != pb.get(k):
             diffs.append(f"perf count {k}: {pa.get(k)} then {pb.get(k)}")
+    boot = boot_state(cur, prev)
     if not diffs:
-        return f"identical to the previous deterministic run ({rows} rows, perf folio counts)."
+        return (f"identical to the previous deterministic run ({rows} rows, perf folio counts); "
+                + boot)
     return (f"{rows - len(diffs)} of {rows} rows identical to the previous deterministic run; "
-            "differ: " + "; ".join(diffs) + ".")
+            "differ: " + "; ".join(diffs) + "; " + boot)
+
+
+def boot_state(cur, prev):
+    """How the deterministic boot compares with the previous one's (run.sh)."""
+    def read(d, name):
+        try:
+            return open(os.path.join(d, name)).read().strip()
+        except OSError:
+            return ""
+    state, boots = read(cur, "boot-state"), read(cur, "boots") or "1"
+    if read(cur, "build-id") != read(prev, "build-id"):
+        return f"another build than the previous run's; boot state {state or '?'}."
+    if state and state == read(prev, "boot-state"):
+        return f"same build and boot state ({state}, reached in {boots} boot(s))."
+    return (f"same build, other boot state ({state or '?'} vs {read(prev, 'boot-state') or '?'}, "
+            f"after {boots} boot(s)).")
 
 
 def perf_check(d):
