@@ -39,7 +39,7 @@ build=$({
 	sha256sum < "$KOBJ/arch/x86/boot/bzImage"
 	(cd "$pack" && find . -type f | LC_ALL=C sort | xargs sha256sum)
 	cat "$repo/tools/testing/vramsim/vramsim-run" "$repo/tools/testing/vramsim/guest/init"
-	qemu-system-x86_64 --version | head -n1
+	"${VRAMSIM_QEMU:-qemu-system-x86_64}" --version | head -n1
 } | sha256sum | cut -c1-16)
 
 # QEMU's -icount leaves a boot in one of a few states: guest time and the

@@ -125,6 +125,35 @@ for policy in scrub none; do
 done
 [ -f "$results/bench-smoke.tap" ] && count_tap "$results/bench-smoke.tap" "benchmark smoke run"
 
+# --- 3. the runner's deterministic, self-contained mode (make bench's) -----
+echo "==> Runner: deterministic self-contained boots"
+runner() {
+	"$repo/tools/testing/vramsim/vramsim-run" --kernel "$KOBJ/arch/x86/boot/bzImage" \
+		--modules "$GUEST" --deterministic --smp 1 --timeout 300 --quiet \
+		--self-contained "$pack" "$@"
+}
+runner_check() {
+	if [ "$1" = 0 ]; then
+		passed=$((passed + 1)); echo "ok: $2"
+	else
+		failed=$((failed + 1)); problem "runner: $2"
+	fi
+}
+pack=$results/runner-pack
+rm -rf "$pack" "$results/runner-out"
+mkdir -p "$pack"
+echo "vramsim $$" > "$pack/hello"
+rc=0
+runner --collect "$results/runner-out" --log "$results/runner-self.log" \
+	-- sh -c 'cp /hello /out/ && exit 3' > /dev/null 2>&1 || rc=$?
+cmp -s "$pack/hello" "$results/runner-out/hello" && [ $rc = 3 ]
+runner_check $? "self-contained boot: the job's status (3, got $rc) and its /out files come back"
+rc=0
+runner --collect "$results/runner-out" --log "$results/runner-pin.log" \
+	--pin-boot not-this-boot -- true > /dev/null 2> "$results/runner-pin.err" || rc=$?
+[ $rc = 75 ] && grep -qE '^VRAMSIM_BOOT=[0-9a-f-]{36}' "$results/runner-pin.log"
+runner_check $? "--pin-boot stops a boot in another state (exit 75, got $rc) after it printed its state"
+
 echo
 if [ ${#problems[@]} -gt 0 ]; then
 	echo "Problems:"
