@@ -4,10 +4,12 @@
 # and benchmark it.  The two commands a newcomer needs:
 #
 #   make run     build what is missing, boot, load vramsim, show it working
-#   make test    KUnit (gpu_buddy + vramsim) and the userspace selftests
+#   make test    every test (KUnit, selftests, stress, fuzz, fault
+#                injection) on the debug kernel (KASAN, lockdep, DEBUG_VM...)
 #
-# Other targets: make shell, make kernel, make module, make tools,
-# make check (checkpatch/W=1/sparse), make clean, make distclean.
+# Other targets: make shell, make kernel, make kernel-debug, make module,
+# make tools, make stress, make check (checkpatch/W=1/sparse), make clean,
+# make distclean.
 # KSRC=/path/to/linux-7.x uses that tree instead of Debian's linux-source-7.3.
 
 REPO    := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
@@ -15,6 +17,10 @@ BUILD   := $(REPO)/build
 KSRC    ?= $(BUILD)/linux
 KOBJ    ?= $(BUILD)/obj
 GUEST   := $(BUILD)/guest
+# The debug kernel: the same tree and fragment plus configs/debug.config,
+# in its own object directory.  make test runs on it; run and bench don't.
+KOBJ_DEBUG ?= $(BUILD)/obj-debug
+GUEST_DEBUG := $(BUILD)/guest-debug
 TOOLS_OUT := $(BUILD)/tools
 JOBS    ?= $(shell nproc)
 export CCACHE_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/vramsim/ccache
@@ -23,17 +29,24 @@ export CCACHE_COMPILERCHECK ?= content
 # Hits across clones in other directories (CI clones afresh every time).
 export CCACHE_BASEDIR ?= $(REPO)
 export CCACHE_NOHASHDIR ?= 1
-export KBUILD_BUILD_TIMESTAMP ?= vramsim
+# Fixed so that rebuilds are reproducible; it must be a date date(1) parses.
+export KBUILD_BUILD_TIMESTAMP ?= 2026-01-01 00:00:00 UTC
 export KBUILD_BUILD_USER ?= vramsim
 export KBUILD_BUILD_HOST ?= vramsim
 
-CC_WRAP := $(if $(shell command -v ccache),ccache gcc,gcc)
-KMAKE   := $(MAKE) -C $(KSRC) O=$(KOBJ) ARCH=x86_64 CC="$(CC_WRAP)" -j$(JOBS)
+# ccache is one of the packages "deps" installs, so every kernel build uses
+# it: deciding at parse time, before deps ran, built a fresh machine's first
+# kernel with plain gcc and rebuilt all of it at the next make (CC changed).
+CC_WRAP := ccache gcc
+KMAKE_FOR = $(MAKE) -C $(KSRC) O=$(1) ARCH=x86_64 CC="$(CC_WRAP)" -j$(JOBS)
+KMAKE   := $(call KMAKE_FOR,$(KOBJ))
+KMAKE_DEBUG := $(call KMAKE_FOR,$(KOBJ_DEBUG))
 BZIMAGE := $(KOBJ)/arch/x86/boot/bzImage
+BZIMAGE_DEBUG := $(KOBJ_DEBUG)/arch/x86/boot/bzImage
 RUNNER  := $(REPO)/tools/testing/vramsim/vramsim-run
 
-.PHONY: all deps src kernel module modules tools run shell test bench bench-quick \
-	check clean distclean help
+.PHONY: all deps src kernel kernel-debug module module-debug modules tools run shell shell-debug \
+	test stress bench bench-quick check clean distclean help
 all: kernel tools
 
 help:
@@ -49,15 +62,24 @@ $(BUILD)/linux/Makefile: | deps
 src: deps $(KSRC)/Makefile
 	@$(REPO)/scripts/hook-tree.sh $(KSRC) $(REPO)
 
-# --- Kernel config: tinyconfig + configs/vramsim.config --------------------
-$(KOBJ)/.config: $(REPO)/configs/vramsim.config $(REPO)/drivers/gpu/drm/vramsim/Kconfig | src
-	@echo "==> Configuring the kernel (tinyconfig + configs/vramsim.config) in $(KOBJ)"
-	@mkdir -p $(KOBJ)
-	@$(KMAKE) -s tinyconfig >/dev/null
-	@cd $(KOBJ) && KCONFIG_CONFIG=.config $(KSRC)/scripts/kconfig/merge_config.sh \
-		-m -O $(KOBJ) .config $(REPO)/configs/vramsim.config >/dev/null
-	@$(KMAKE) -s olddefconfig >/dev/null
-	@$(REPO)/scripts/check-config.sh $(KOBJ)/.config $(REPO)/configs/vramsim.config
+# --- Kernel config: tinyconfig + configs/vramsim.config [+ debug.config] ----
+# $(call kconfig,OBJDIR,FRAGMENTS)
+define kconfig
+	@echo "==> Configuring the kernel (tinyconfig + $(notdir $(2))) in $(1)"
+	@mkdir -p $(1)
+	@$(call KMAKE_FOR,$(1)) -s tinyconfig >/dev/null
+	@cd $(1) && KCONFIG_CONFIG=.config $(KSRC)/scripts/kconfig/merge_config.sh \
+		-m -O $(1) .config $(2) >/dev/null
+	@$(call KMAKE_FOR,$(1)) -s olddefconfig >/dev/null
+	@for f in $(2); do $(REPO)/scripts/check-config.sh $(1)/.config $$f || exit 1; done
+endef
+CONFIG_DEPS := $(REPO)/configs/vramsim.config $(REPO)/drivers/gpu/drm/vramsim/Kconfig
+
+$(KOBJ)/.config: $(CONFIG_DEPS) | src
+	$(call kconfig,$(KOBJ),$(REPO)/configs/vramsim.config)
+
+$(KOBJ_DEBUG)/.config: $(CONFIG_DEPS) $(REPO)/configs/debug.config | src
+	$(call kconfig,$(KOBJ_DEBUG),$(REPO)/configs/vramsim.config $(REPO)/configs/debug.config)
 
 # --- Kernel and modules ---------------------------------------------------
 kernel: $(KOBJ)/.config src
@@ -66,16 +88,29 @@ kernel: $(KOBJ)/.config src
 	@rm -rf $(GUEST)/lib/modules
 	@$(KMAKE) -s INSTALL_MOD_PATH=$(GUEST) INSTALL_MOD_STRIP=1 modules_install >/dev/null
 
+kernel-debug: $(KOBJ_DEBUG)/.config src
+	@echo "==> Building the debug kernel (KASAN, lockdep, DEBUG_VM...; cold: ~15-20 min)"
+	@$(KMAKE_DEBUG) bzImage modules
+	@rm -rf $(GUEST_DEBUG)/lib/modules
+	@$(KMAKE_DEBUG) -s INSTALL_MOD_PATH=$(GUEST_DEBUG) modules_install >/dev/null
+
 # The driver alone: the kernel is left as it is.
 module modules: $(KOBJ)/.config src
 	@$(KMAKE) drivers/gpu/drm/vramsim/ modules
 	@$(KMAKE) -s INSTALL_MOD_PATH=$(GUEST) INSTALL_MOD_STRIP=1 modules_install >/dev/null
 
-# Userspace selftests and benchmark, run in the guest.
-tools: $(KOBJ)/.config src
-	@$(KMAKE) -s headers
+module-debug: $(KOBJ_DEBUG)/.config src
+	@$(KMAKE_DEBUG) drivers/gpu/drm/vramsim/ modules
+	@$(KMAKE_DEBUG) -s INSTALL_MOD_PATH=$(GUEST_DEBUG) modules_install >/dev/null
+
+# Userspace selftests and benchmark, run in the guest.  The uapi headers
+# need no kernel configuration: their own object directory, so that the
+# tools build with either kernel, or none.
+HDR_OBJ := $(BUILD)/hdr
+tools: src
+	@$(MAKE) -s -C $(KSRC) O=$(HDR_OBJ) ARCH=x86_64 headers
 	@$(MAKE) -s -C $(REPO)/tools/testing/vramsim KSRC=$(KSRC) \
-		HDR=$(KOBJ)/usr/include OUT=$(TOOLS_OUT)
+		HDR=$(HDR_OBJ)/usr/include OUT=$(TOOLS_OUT)
 
 # --- Running ----------------------------------------------------------------
 run: kernel tools
@@ -87,9 +122,21 @@ run: kernel tools
 shell: kernel tools
 	@$(RUNNER) --kernel $(BZIMAGE) --modules $(GUEST) --shell
 
-test: kernel tools
-	@KSRC=$(KSRC) KOBJ=$(KOBJ) GUEST=$(GUEST) TOOLS_OUT=$(TOOLS_OUT) \
+shell-debug: kernel-debug tools
+	@$(RUNNER) --kernel $(BZIMAGE_DEBUG) --modules $(GUEST_DEBUG) --shell
+
+# Every test runs on the debug kernel; the production kernel is not needed.
+test: kernel-debug tools
+	@KSRC=$(KSRC) KOBJ=$(KOBJ_DEBUG) GUEST=$(GUEST_DEBUG) TOOLS_OUT=$(TOOLS_OUT) \
 		CC_WRAP="$(CC_WRAP)" JOBS=$(JOBS) $(REPO)/scripts/test.sh
+
+# Long stress run on the debug kernel: make stress STRESS_ARGS="--ops N --seed S"
+STRESS_ARGS ?= --minutes 30
+stress: kernel-debug tools
+	@mkdir -p $(BUILD)/stress
+	@$(RUNNER) --kernel $(BZIMAGE_DEBUG) --modules $(GUEST_DEBUG) --timeout 0 \
+		--log $(BUILD)/stress/console.log --quiet -- \
+		$(REPO)/tools/testing/vramsim/guest/stress.sh $(BUILD)/stress $(STRESS_ARGS)
 
 # The benchmark matrix: two guest boots (deterministic, wall-clock) under
 # perf; results in bench/results/<date>/ and docs/benchmarks.md.
