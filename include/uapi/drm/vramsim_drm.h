@@ -64,14 +64,20 @@ struct drm_vramsim_stats {
  * For DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE and DRM_IOCTL_VRAMSIM_MIGRATE_TO_RAM.
  * The range must be page aligned, not empty, and mapped by private
  * anonymous memory.  To the device, 2 MiB-aligned transparent huge pages
- * and unpopulated 2 MiB-aligned ranges become 2 MiB device folios, the rest
- * 4 KiB ones.  A CPU access to a page in VRAM moves it back on its own.
+ * and unpopulated 2 MiB-aligned ranges become 2 MiB device folios where the
+ * mapping allows huge pages (MADV_HUGEPAGE, not MADV_NOHUGEPAGE or
+ * PR_SET_THP_DISABLE), the rest 4 KiB ones; unpopulated memory becomes
+ * zero-filled device pages.  To RAM, only device pages move; unpopulated
+ * memory stays unpopulated.  A CPU access to a page in VRAM moves it back
+ * on its own.
  *
  * Errors: EINVAL (length 0, unaligned or overflowing range, non-zero
- * @flags or @pad, not anonymous memory), EFAULT (part of the range not
- * mapped), ENOSPC (VRAM full, nothing moved), ENOMEM.  When the VRAM fills
- * up part way, the call succeeds and @moved says how much moved; the rest
- * stays in system memory with its contents.
+ * @flags or @pad, not private anonymous memory), EFAULT (part of the range
+ * not mapped), ENOSPC (VRAM full, nothing moved), ENOMEM, EINTR (the
+ * caller was killed).  When the VRAM fills up part way, the call succeeds
+ * and @moved says how much moved; the rest stays in system memory with its
+ * contents.  @moved is written back on errors too: the bytes moved before
+ * the error, in address order.
  */
 struct drm_vramsim_migrate {
 	/** @start: user address of the range, page aligned. */

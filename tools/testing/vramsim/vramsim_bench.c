@@ -270,7 +270,7 @@ static void micro_section(const struct mode *mode, unsigned long long *folios)
 
 static int vramsim_fd = -1, hmm_fd = -1;
 
-static void vs_stats(struct drm_vramsim_stats *s)
+static void bench_stats(struct drm_vramsim_stats *s)
 {
 	if (ioctl(vramsim_fd, DRM_IOCTL_VRAMSIM_STATS, s))
 		die("DRM_IOCTL_VRAMSIM_STATS");
@@ -282,7 +282,7 @@ static unsigned long long vs_folio_events(unsigned long long *frees)
 	unsigned long long a = 0, f = 0;
 	int i;
 
-	vs_stats(&s);
+	bench_stats(&s);
 	for (i = 0; i < VRAMSIM_NR_ORDERS; i++) {
 		a += s.allocs[i];
 		f += s.frees[i];
@@ -360,7 +360,7 @@ static void trip(bool hmm, size_t len, bool thp, double *to_dev, double *free_ns
 		struct drm_vramsim_stats s;
 
 		do {
-			vs_stats(&s);
+			bench_stats(&s);
 		} while (s.pending_frees || s.vram_free != s.vram_size);
 	}
 	t3 = now_ns();
@@ -539,7 +539,7 @@ int main(int argc, char **argv)
 		if (hmm_fd < 0)
 			puts("note: no /dev/hmm_dmirror0 (modprobe test_hmm): vramsim only");
 	}
-	vs_stats(&st);
+	bench_stats(&st);
 	printf("# vramsim_bench --%s: %llu MiB VRAM, prepare=%s (device default)\n",
 	       mode->name, (unsigned long long)st.vram_size >> 20,
 	       st.prepare ? "none" : "scrub");

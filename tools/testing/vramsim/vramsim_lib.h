@@ -1,18 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers shared by vramsim's userspace tools: finding the render node and
- * mapping 2 MiB-aligned anonymous buffers (what THP and 2 MiB device folios
- * need).
+ * Helpers shared by vramsim's userspace tools: finding the render node,
+ * the ioctls, mapping 2 MiB-aligned anonymous buffers (what THP and 2 MiB
+ * device folios need), a data pattern every byte of which is checked, and
+ * waiting for the VRAM to be whole again.
  */
 #ifndef _VRAMSIM_LIB_H_
 #define _VRAMSIM_LIB_H_
 
+#include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <unistd.h>
+
+#include "vramsim_drm.h"
 
 #define VRAMSIM_SZ_2M	(2UL << 20)
 
@@ -57,6 +64,107 @@ static inline void *vramsim_map_aligned(size_t len, int advice)
 		return NULL;
 	}
 	return a;
+}
+
+#define VRAMSIM_TO_DEV	DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE
+#define VRAMSIM_TO_RAM	DRM_IOCTL_VRAMSIM_MIGRATE_TO_RAM
+
+/* DRM_IOCTL_VRAMSIM_STATS: 0 or -errno. */
+static inline int vs_stats(int fd, struct drm_vramsim_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	return ioctl(fd, DRM_IOCTL_VRAMSIM_STATS, s) ? -errno : 0;
+}
+
+/*
+ * VRAMSIM_TO_DEV or VRAMSIM_TO_RAM of [addr, addr + len): 0 or -errno;
+ * *moved (if not NULL) gets the bytes moved, which the driver writes back
+ * on error too.
+ */
+static inline int vs_migrate(int fd, unsigned long req, void *addr, size_t len,
+			     __u64 *moved)
+{
+	struct drm_vramsim_migrate m = {
+		.start = (uintptr_t)addr,
+		.length = len,
+	};
+	int ret = ioctl(fd, req, &m) ? -errno : 0;
+
+	if (moved)
+		*moved = m.moved;
+	return ret;
+}
+
+static inline __u64 live_folios(const struct drm_vramsim_stats *s)
+{
+	__u64 n = 0;
+	int i;
+
+	for (i = 0; i < VRAMSIM_NR_ORDERS; i++)
+		n += s->live_folios[i];
+	return n;
+}
+
+/* Wait (up to 5 s) for deferred frees: true once the buddy is whole again. */
+static inline bool wait_vram_idle(int fd, struct drm_vramsim_stats *s)
+{
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (vs_stats(fd, s))
+			return false;
+		if (!s->pending_frees && s->vram_free == s->vram_size &&
+		    !live_folios(s))
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* A pattern no page repeats: the offset of each 8-byte word, salted. */
+static inline void fill(void *buf, size_t len, __u64 salt)
+{
+	__u64 *w = buf;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		w[i] = (i * 8) ^ salt;
+}
+
+/* Index of the first wrong word of [buf + off, buf + off + len), or -1. */
+static inline long check_at(const void *buf, size_t off, size_t len, __u64 salt)
+{
+	const __u64 *w = buf;
+	size_t i;
+
+	for (i = off / 8; i < (off + len) / 8; i++)
+		if (w[i] != ((i * 8) ^ salt))
+			return i;
+	return -1;
+}
+
+static inline long check(const void *buf, size_t len, __u64 salt)
+{
+	return check_at(buf, 0, len, salt);
+}
+
+/* /sys/module/vramsim/parameters/@name into @buf, newline stripped. */
+static inline int read_param(const char *name, char *buf, size_t len)
+{
+	char path[128];
+	FILE *f;
+	int ret = -1;
+
+	snprintf(path, sizeof(path), "/sys/module/vramsim/parameters/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fgets(buf, len, f)) {
+		buf[strcspn(buf, "\n")] = '\0';
+		ret = 0;
+	}
+	fclose(f);
+	return ret;
 }
 
 #endif /* _VRAMSIM_LIB_H_ */

@@ -23,87 +23,14 @@
 #include "vramsim_lib.h"
 #include "kselftest_harness.h"
 
-#define TO_DEV	DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE
-#define TO_RAM	DRM_IOCTL_VRAMSIM_MIGRATE_TO_RAM
+#define TO_DEV	VRAMSIM_TO_DEV
+#define TO_RAM	VRAMSIM_TO_RAM
 
 #define SZ_4K	(4UL << 10)
 #define SZ_64K	(64UL << 10)
 #define SZ_2M	(2UL << 20)
 #define SZ_4M	(4UL << 20)
 #define SZ_64M	(64UL << 20)
-
-static int vs_stats(int fd, struct drm_vramsim_stats *s)
-{
-	memset(s, 0, sizeof(*s));
-	return ioctl(fd, DRM_IOCTL_VRAMSIM_STATS, s) ? -errno : 0;
-}
-
-/* Returns 0 or -errno; *moved gets the bytes moved. */
-static int vs_migrate(int fd, unsigned long req, void *addr, size_t len, __u64 *moved)
-{
-	struct drm_vramsim_migrate m = {
-		.start = (uintptr_t)addr,
-		.length = len,
-	};
-	int ret = ioctl(fd, req, &m) ? -errno : 0;
-
-	if (moved)
-		*moved = m.moved;
-	return ret;
-}
-
-static __u64 live_folios(const struct drm_vramsim_stats *s)
-{
-	__u64 n = 0;
-	int i;
-
-	for (i = 0; i < VRAMSIM_NR_ORDERS; i++)
-		n += s->live_folios[i];
-	return n;
-}
-
-/* Wait for deferred frees: true once the buddy is whole again. */
-static bool wait_vram_idle(int fd, struct drm_vramsim_stats *s)
-{
-	int i;
-
-	for (i = 0; i < 500; i++) {
-		if (vs_stats(fd, s))
-			return false;
-		if (!s->pending_frees && s->vram_free == s->vram_size &&
-		    !live_folios(s))
-			return true;
-		usleep(10000);
-	}
-	return false;
-}
-
-/* A pattern no page repeats: the offset of each 8-byte word, salted. */
-static void fill(void *buf, size_t len, __u64 salt)
-{
-	__u64 *w = buf;
-	size_t i;
-
-	for (i = 0; i < len / 8; i++)
-		w[i] = (i * 8) ^ salt;
-}
-
-/* Index of the first wrong word of [buf + off, buf + off + len), or -1. */
-static long check_at(const void *buf, size_t off, size_t len, __u64 salt)
-{
-	const __u64 *w = buf;
-	size_t i;
-
-	for (i = off / 8; i < (off + len) / 8; i++)
-		if (w[i] != ((i * 8) ^ salt))
-			return i;
-	return -1;
-}
-
-static long check(const void *buf, size_t len, __u64 salt)
-{
-	return check_at(buf, 0, len, salt);
-}
 
 FIXTURE(vramsim) {
 	int fd;
@@ -135,6 +62,22 @@ FIXTURE_SETUP(vramsim)
 		       (unsigned long long)self->s.vram_size);
 }
 
+/* "backing_pages: N" from debugfs: system pages holding VRAM contents. */
+static long backing_pages(void)
+{
+	FILE *f = fopen("/sys/kernel/debug/dri/vramsim/vram", "r");
+	char line[256];
+	long n = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "backing_pages: %ld", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
 FIXTURE_TEARDOWN(vramsim)
 {
 	struct drm_vramsim_stats s;
@@ -145,6 +88,11 @@ FIXTURE_TEARDOWN(vramsim)
 		       (unsigned long long)s.vram_free,
 		       (unsigned long long)s.vram_size,
 		       (unsigned long long)s.pending_frees);
+	/*
+	 * ... and the system memory behind it: backing pages go with their
+	 * blocks (they used to stay until unload, pinned by no one).
+	 */
+	EXPECT_EQ(backing_pages(), 0);
 	close(self->fd);
 }
 
@@ -383,20 +331,6 @@ TEST_F(vramsim, bad_input)
 	EXPECT_EQ(check(buf, SZ_2M, 9), -1);
 	munmap(buf, SZ_2M);
 	munmap(buf + SZ_2M + SZ_4K, SZ_2M - SZ_4K);
-}
-
-static int read_param(const char *name, char *buf, size_t len)
-{
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/module/vramsim/parameters/%s", name);
-	f = fopen(path, "r");
-	if (!f || !fgets(buf, len, f))
-		return -1;
-	fclose(f);
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
 }
 
 /*

@@ -19,7 +19,7 @@ unload() { ! loaded || rmmod vramsim; }
 mark() { dmesg -c >/dev/null; }
 
 echo "TAP version 13"
-echo "1..16"
+echo "1..18"
 
 unload
 mark
@@ -36,6 +36,19 @@ check "default prepare is scrub" sh -c '[ "$(cat /sys/module/vramsim/parameters/
 check "in-kernel alloc/free of 512 order-0 and 8 order-9 folios" sh -c "
 	echo '0 512' > $VRAMSIM_DEBUGFS/bench && echo '9 8' > $VRAMSIM_DEBUGFS/bench &&
 	grep -q 'free: 512MiB' $VRAMSIM_DEBUGFS/vram"
+# The bench runs on a private VRAM instance: the device's own counters and
+# buddy never see it (it used to borrow the device's VRAM and flip its
+# free-time policy under its users).
+check "bench leaves the device's VRAM and policy alone" sh -c "
+	before=\$(grep -A11 '^order' $VRAMSIM_DEBUGFS/vram) &&
+	echo '0 64' > $VRAMSIM_DEBUGFS/bench && echo '9 2' > $VRAMSIM_DEBUGFS/bench &&
+	after=\$(grep -A11 '^order' $VRAMSIM_DEBUGFS/vram) &&
+	[ \"\$before\" = \"\$after\" ] && grep -q 'prepare=scrub' $VRAMSIM_DEBUGFS/vram"
+check "bad bench input fails with EINVAL" sh -c "
+	for v in 'x' '10 1' '0 0' '9 100000000' '0'; do
+		if /bin/echo \"\$v\" 2>/tmp/bench.err > $VRAMSIM_DEBUGFS/bench; then exit 1; fi
+		grep -q 'Invalid argument' /tmp/bench.err || exit 1
+	done"
 check "rmmod vramsim" rmmod vramsim
 check "unload left nothing behind (no error, no leak)" sh -c '! dmesg | grep -E "vramsim.*(leak|still in use|error)|WARNING|BUG"'
 check "modprobe again after rmmod" modprobe vramsim

@@ -2,7 +2,10 @@
 /*
  * vramsim: in-kernel benchmark of the device folio free path.
  *
- * For one order, on an idle VRAM:
+ * For one order, on a private VRAM instance of the device's size (so that
+ * the buddy has the same shape), created for the run and torn down after
+ * it: the device's own VRAM, its users and its free-time policy are never
+ * touched, and the run need not wait for the device to be idle.
  *
  *  1. the full path, once per prepare policy: allocate @count device folios
  *     through the real allocation path, drop them with folio_put() so each
@@ -23,6 +26,8 @@
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 
+#include <kunit/visibility.h>
+
 #include "vramsim_bench.h"
 
 static int alloc_folios(struct vramsim_vram *vram, unsigned int order,
@@ -31,6 +36,7 @@ static int alloc_folios(struct vramsim_vram *vram, unsigned int order,
 	unsigned long i;
 
 	for (i = 0; i < count; i++) {
+		cond_resched();
 		folios[i] = vramsim_vram_alloc_folio(vram, order);
 		if (IS_ERR(folios[i])) {
 			int err = PTR_ERR(folios[i]);
@@ -58,8 +64,10 @@ static int bench_path(struct vramsim_vram *vram, unsigned int order,
 	if (err)
 		return err;
 	t1 = ktime_get_ns();
-	for (i = 0; i < count; i++)
+	for (i = 0; i < count; i++) {
 		folio_put(folios[i]);
+		cond_resched();
+	}
 	t2 = ktime_get_ns();
 	vramsim_vram_drain(vram);
 	t3 = ktime_get_ns();
@@ -95,13 +103,16 @@ static int bench_prepare(struct vramsim_vram *vram, unsigned int order,
 	}
 
 	t0 = ktime_get_ns();
-	for (i = 0; i < count; i++)
+	for (i = 0; i < count; i++) {
 		vramsim_folio_prepare(folios[i], nr, &vram->pgmap);
+		cond_resched();
+	}
 	*ns = ktime_get_ns() - t0;
 
 	for (i = 0; i < count; i++) {
 		vramsim_folio_release(vram, vbs[i], folio_pfn(folios[i]), order);
 		percpu_ref_put_many(&vram->pgmap.ref, nr);
+		cond_resched();
 	}
 	vramsim_vram_drain(vram);
 out:
@@ -119,14 +130,19 @@ static int bench_buddy(struct vramsim_vram *vram, unsigned int order,
 	LIST_HEAD(blocks);
 	int err = 0;
 
+	/* The instance is private: holding its lock across cond_resched() is fine. */
 	mutex_lock(&vram->lock);
 	t0 = ktime_get_ns();
-	for (i = 0; i < count && !err; i++)
+	for (i = 0; i < count && !err; i++) {
 		err = gpu_buddy_alloc_blocks(&vram->mm, 0, vram->size, bytes,
 					     bytes, &blocks, 0);
+		cond_resched();
+	}
 	t1 = ktime_get_ns();
-	list_for_each_entry_safe(block, next, &blocks, link)
+	list_for_each_entry_safe(block, next, &blocks, link) {
 		gpu_buddy_free_block(&vram->mm, block);
+		cond_resched();
+	}
 	t2 = ktime_get_ns();
 	mutex_unlock(&vram->lock);
 
@@ -137,37 +153,37 @@ static int bench_buddy(struct vramsim_vram *vram, unsigned int order,
 
 /**
  * vramsim_bench_run() - benchmark the free path for one folio order
- * @vram: the VRAM; must be idle (no device folio in use)
+ * @dev: the device the private VRAM instance belongs to
+ * @size: bytes of the private instance (the device's VRAM size)
  * @order: folio order, 0 to %VRAMSIM_MAX_ORDER
- * @count: folios per run, at least 1; they must fit in the VRAM at once
+ * @count: folios per run, at least 1; they must fit in @size at once
  * @res: out: timings, see &struct vramsim_bench_result
  *
  * Context: process context; runs for as long as the work takes.
- * Return: 0; -EINVAL for a bad order or count, -EBUSY if the VRAM is in
- * use, -ENOSPC or -ENOMEM if the folios cannot be had, -EIO if the buddy's
- * free space did not come back.
+ * Return: 0; -EINVAL for a bad order or count, -ENOSPC or -ENOMEM if the
+ * instance or the folios cannot be had, -EIO if the buddy's free space did
+ * not come back.
  */
-int vramsim_bench_run(struct vramsim_vram *vram, unsigned int order,
+int vramsim_bench_run(struct device *dev, u64 size, unsigned int order,
 		      unsigned long count, struct vramsim_bench_result *res)
 {
-	enum vramsim_prepare policy = vram->prepare;
+	struct vramsim_vram *vram;
 	struct folio **folios;
 	int err, p;
 
 	if (order > VRAMSIM_MAX_ORDER || !count ||
-	    count > vram->size >> (PAGE_SHIFT + order))
+	    count > size >> (PAGE_SHIFT + order))
 		return -EINVAL;
 
 	folios = kvmalloc_array(count, sizeof(*folios), GFP_KERNEL);
-	if (!folios)
-		return -ENOMEM;
-
-	vramsim_vram_drain(vram);
-	if (atomic_long_read(&vram->live_pages) ||
-	    vramsim_vram_free_bytes(vram) != vram->size) {
-		err = -EBUSY;
-		goto out;
+	vram = kzalloc_obj(*vram);
+	if (!folios || !vram) {
+		err = -ENOMEM;
+		goto out_free;
 	}
+	err = vramsim_vram_init(vram, dev, size, VRAMSIM_PREPARE_SCRUB);
+	if (err)
+		goto out_free;
 
 	memset(res, 0, sizeof(*res));
 	res->order = order;
@@ -175,14 +191,12 @@ int vramsim_bench_run(struct vramsim_vram *vram, unsigned int order,
 
 	/* Returns happen in the timed drain, not in the worker meanwhile. */
 	disable_work_sync(&vram->free_work);
-	/* "none" first, so that the blocks end up scrubbed again. */
 	for (p = ARRAY_SIZE(res->path) - 1; p >= 0; p--) {
 		WRITE_ONCE(vram->prepare, p);
 		err = bench_path(vram, order, folios, count, &res->path[p]);
 		if (err)
 			break;
 	}
-	WRITE_ONCE(vram->prepare, policy);
 	if (!err)
 		err = bench_prepare(vram, order, folios, count, &res->prepare_ns);
 	enable_work(&vram->free_work);
@@ -191,7 +205,10 @@ int vramsim_bench_run(struct vramsim_vram *vram, unsigned int order,
 
 	if (!err && vramsim_vram_free_bytes(vram) != vram->size)
 		err = -EIO;
-out:
+	vramsim_vram_fini(vram);
+out_free:
+	kfree(vram);
 	kvfree(folios);
 	return err;
 }
+EXPORT_SYMBOL_IF_KUNIT(vramsim_bench_run);

@@ -50,7 +50,9 @@ struct vramsim_bench {
 	bool valid;
 };
 
-int vramsim_bench_run(struct vramsim_vram *vram, unsigned int order,
+struct device;
+
+int vramsim_bench_run(struct device *dev, u64 size, unsigned int order,
 		      unsigned long count, struct vramsim_bench_result *res);
 
 #endif /* _VRAMSIM_BENCH_H_ */

@@ -4,8 +4,9 @@
  *
  *   vram    the buddy allocator's state and the driver's counters
  *   bench   write "<order> <count>": benchmark the free path of <count>
- *           device folios of <order> (see vramsim_bench.c; the VRAM must
- *           be idle); read: key=value timings of the last run
+ *           device folios of <order> on a private VRAM instance of the
+ *           device's size (see vramsim_bench.c); read: key=value timings
+ *           of the last run
  */
 
 #include <linux/debugfs.h>
@@ -79,7 +80,8 @@ static ssize_t vramsim_bench_write(struct file *file, const char __user *ubuf,
 		return -EINVAL;
 
 	mutex_lock(&vdev->bench.lock);
-	err = vramsim_bench_run(&vdev->vram, order, count, &res);
+	err = vramsim_bench_run(vdev->vram.dev, vdev->vram.size, order, count,
+				&res);
 	if (!err) {
 		vdev->bench.last = res;
 		vdev->bench.valid = true;

@@ -102,6 +102,8 @@ static int vramsim_migrate(struct drm_device *drm,
 {
 	u64 end;
 
+	/* Written back whatever happens: never echo the caller's bytes. */
+	args->moved = 0;
 	if (args->flags || args->pad || !args->length)
 		return -EINVAL;
 	if (!PAGE_ALIGNED(args->start) || !PAGE_ALIGNED(args->length))

@@ -14,6 +14,7 @@
 #include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 
 #include <kunit/visibility.h>
@@ -33,7 +34,7 @@ static struct page *vramsim_backing_page(struct vramsim_vram *vram,
 	if (page)
 		return page;
 
-	page = alloc_page(GFP_HIGHUSER);
+	page = alloc_page(GFP_HIGHUSER | __GFP_ACCOUNT);
 	if (!page)
 		return NULL;
 	old = xa_cmpxchg(&vram->backing, pgoff, NULL, page, GFP_KERNEL);
@@ -41,21 +42,132 @@ static struct page *vramsim_backing_page(struct vramsim_vram *vram,
 		__free_page(page);
 		return xa_is_err(old) ? NULL : old;
 	}
+	atomic64_inc(&vram->stats.backing);
 	return page;
 }
 
 /**
- * vramsim_backing_fini() - free the system pages behind the VRAM
- * @vram: the VRAM, with no device page in use
+ * vramsim_backing_free() - free the system pages behind a range of VRAM
+ * @vram: the VRAM
+ * @pgoff: first device page, as an offset in the VRAM
+ * @nr: number of device pages
+ *
+ * Called when a block goes back to the buddy: no device folio covers the
+ * range any more, so nothing can read these pages.
+ *
+ * Context: any context that may take a spinlock; does not sleep.
+ */
+void vramsim_backing_free(struct vramsim_vram *vram, unsigned long pgoff,
+			  unsigned long nr)
+{
+	XA_STATE(xas, &vram->backing, pgoff);
+	struct page *page;
+	long n = 0;
+
+	xas_lock(&xas);
+	xas_for_each(&xas, page, pgoff + nr - 1) {
+		xas_store(&xas, NULL);
+		__free_page(page);
+		n++;
+	}
+	xas_unlock(&xas);
+	atomic64_sub(n, &vram->stats.backing);
+}
+
+/**
+ * vramsim_backing_fini() - free what is left of the backing store
+ * @vram: the VRAM, with every block back in the buddy
  */
 void vramsim_backing_fini(struct vramsim_vram *vram)
 {
 	struct page *page;
 	unsigned long idx;
 
+	/* Blocks free their backing when returned: this should be empty. */
 	xa_for_each(&vram->backing, idx, page)
 		__free_page(page);
 	xa_destroy(&vram->backing);
+}
+
+/*
+ * Both arrays of a migration window.  A few are kept per VRAM so that a
+ * PMD fault, or an ioctl, does not allocate 8 KiB each time; callers past
+ * that many at once get one from kmalloc.
+ */
+struct vramsim_window {
+	unsigned long src[VRAMSIM_WINDOW_PAGES];
+	unsigned long dst[VRAMSIM_WINDOW_PAGES];
+};
+
+static struct vramsim_window *vramsim_window_get(struct vramsim_vram *vram)
+{
+	unsigned int i;
+
+	for (i = 0; i < VRAMSIM_NR_WINDOWS; i++)
+		if (!test_and_set_bit_lock(i, &vram->windows_busy))
+			return &vram->windows[i];
+	return kmalloc_obj(struct vramsim_window);
+}
+
+static void vramsim_window_put(struct vramsim_vram *vram,
+			       struct vramsim_window *w)
+{
+	if (w >= vram->windows && w < vram->windows + VRAMSIM_NR_WINDOWS)
+		clear_bit_unlock(w - vram->windows, &vram->windows_busy);
+	else
+		kfree(w);
+}
+
+/**
+ * vramsim_windows_init() - allocate the migration windows a VRAM keeps
+ * @vram: the VRAM being created
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int vramsim_windows_init(struct vramsim_vram *vram)
+{
+	vram->windows = kvmalloc_array(VRAMSIM_NR_WINDOWS,
+				       sizeof(struct vramsim_window), GFP_KERNEL);
+	return vram->windows ? 0 : -ENOMEM;
+}
+
+/**
+ * vramsim_windows_fini() - free the migration windows
+ * @vram: the VRAM, with no migration running
+ */
+void vramsim_windows_fini(struct vramsim_vram *vram)
+{
+	kvfree(vram->windows);
+	vram->windows = NULL;
+}
+
+/*
+ * May a 2 MiB folio, on the device or in RAM, map [haddr, haddr + 2 MiB) of
+ * @vma?  thp_vma_allowable_order() and vma_thp_gfp_mask() are what the core
+ * uses, but mm does not export them (nor the sysfs policy they read), so a
+ * module honours what it can see: the VMA must fit the huge page, THP must
+ * not be disabled for it or its process (MADV_NOHUGEPAGE,
+ * PR_SET_THP_DISABLE), and, since the system-wide mode is hidden, the VMA
+ * must have asked for huge pages (MADV_HUGEPAGE): under "madvise", the
+ * default, that is exactly the core's answer; under "always" vramsim makes
+ * fewer huge pages than the core would, under "never" it still makes them
+ * where MADV_HUGEPAGE asked.
+ */
+static bool vramsim_thp_allowed(struct vm_area_struct *vma, unsigned long haddr)
+{
+	vm_flags_t flags = vma->vm_flags;
+
+	return thp_vma_suitable_order(vma, haddr, HPAGE_PMD_ORDER) &&
+	       !vma_thp_disabled(vma, flags, false) && (flags & VM_HUGEPAGE);
+}
+
+/* The GFP mask of a RAM THP: vma_thp_gfp_mask() under the default defrag. */
+static gfp_t vramsim_thp_gfp(struct vm_area_struct *vma)
+{
+	gfp_t gfp = vma->vm_flags & VM_HUGEPAGE ? GFP_TRANSHUGE :
+						  GFP_TRANSHUGE_LIGHT;
+
+	return gfp | __GFP_NOWARN;
 }
 
 static unsigned long vramsim_pgoff(struct vramsim_vram *vram,
@@ -151,6 +263,8 @@ static unsigned long vramsim_alloc_dst(struct vramsim_vram *vram,
 	}
 
 	for (j = 0; j < nr; j++) {
+		int ret;
+
 		folio = vramsim_vram_alloc_folio(vram, 0);
 		if (IS_ERR(folio)) {
 			/* Half a THP cannot move: keep it all in RAM. */
@@ -159,9 +273,18 @@ static unsigned long vramsim_alloc_dst(struct vramsim_vram *vram,
 				*err = PTR_ERR(folio);
 			return 0;
 		}
-		*err = vramsim_copy_to_vram(vram, &folio->page,
-					    spage ? spage + j : NULL, 1);
 		args->dst[i + j] = migrate_pfn(folio_pfn(folio)) | write;
+		/*
+		 * Stop at the first page whose contents could not be copied:
+		 * it must not move, and neither may the rest of the THP.
+		 */
+		ret = vramsim_copy_to_vram(vram, &folio->page,
+					   spage ? spage + j : NULL, 1);
+		if (ret) {
+			vramsim_put_dst(&args->dst[i], j + 1);
+			*err = ret;
+			return 0;
+		}
 	}
 	return nr;
 }
@@ -192,7 +315,9 @@ static int vramsim_window_to_device(struct vramsim_vram *vram,
 	int err = 0;
 
 	args->pgmap_owner = vram;
-	args->flags = MIGRATE_VMA_SELECT_SYSTEM | MIGRATE_VMA_SELECT_COMPOUND;
+	args->flags = MIGRATE_VMA_SELECT_SYSTEM;
+	if (vramsim_thp_allowed(args->vma, args->start))
+		args->flags |= MIGRATE_VMA_SELECT_COMPOUND;
 	err = migrate_vma_setup(args);
 	if (err)
 		return err;
@@ -207,7 +332,7 @@ static int vramsim_window_to_device(struct vramsim_vram *vram,
 		}
 		n = vramsim_alloc_dst(vram, args, i, &err);
 		if (!n) {
-			*full = true;
+			*full = !err;
 			break;
 		}
 		i += n;
@@ -223,8 +348,9 @@ static int vramsim_window_to_device(struct vramsim_vram *vram,
 
 /*
  * System destination for device entry @i, with the contents copied in.
- * COMPOUND entries get a 2 MiB folio when one is available, else order-0
- * pages (the core then splits the device folio, see ->folio_split).
+ * COMPOUND entries get a 2 MiB folio where the VMA allows a THP and one is
+ * available, else order-0 pages (the core then splits the device folio, see
+ * ->folio_split).
  */
 static int vramsim_alloc_ram(struct vramsim_vram *vram,
 			     struct migrate_vma *args, unsigned long i,
@@ -240,9 +366,11 @@ static int vramsim_alloc_ram(struct vramsim_vram *vram,
 	if (src & MIGRATE_PFN_COMPOUND) {
 		nr = min_t(unsigned long, folio_nr_pages(page_folio(spage)),
 			   args->npages - i);
-		folio = vma_alloc_folio(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN |
-					__GFP_NORETRY, HPAGE_PMD_ORDER,
-					args->vma, addr);
+		folio = NULL;
+		if (nr == HPAGE_PMD_NR && vramsim_thp_allowed(args->vma, addr))
+			folio = vma_alloc_folio(vramsim_thp_gfp(args->vma),
+						HPAGE_PMD_ORDER, args->vma,
+						addr);
 		if (folio) {
 			folio_lock(folio);
 			vramsim_copy_from_vram(vram, &folio->page, spage, nr);
@@ -273,7 +401,8 @@ static int vramsim_window_to_ram(struct vramsim_vram *vram,
 	int err;
 
 	args->pgmap_owner = vram;
-	args->flags |= MIGRATE_VMA_SELECT_DEVICE_PRIVATE;
+	args->flags |= MIGRATE_VMA_SELECT_DEVICE_PRIVATE |
+		       MIGRATE_VMA_SELECT_COMPOUND;
 	err = migrate_vma_setup(args);
 	if (err)
 		return err;
@@ -282,7 +411,15 @@ static int vramsim_window_to_ram(struct vramsim_vram *vram,
 
 	memset(args->dst, 0, args->npages * sizeof(*args->dst));
 	while (i < args->npages) {
-		if (!(args->src[i] & MIGRATE_PFN_MIGRATE)) {
+		/*
+		 * The walk collects holes as "migrate" with no page, whatever
+		 * the select flags: an unpopulated range, or a device PMD
+		 * zapped (MADV_DONTNEED, munmap) after the fault dropped the
+		 * page-table lock.  There is nothing to bring back: leave
+		 * them unpopulated.
+		 */
+		if (!(args->src[i] & MIGRATE_PFN_MIGRATE) ||
+		    !migrate_pfn_to_page(args->src[i])) {
 			i++;
 			continue;
 		}
@@ -301,12 +438,6 @@ static int vramsim_window_to_ram(struct vramsim_vram *vram,
 	return err;
 }
 
-/* Both arrays of a migration window, for one call. */
-struct vramsim_window {
-	unsigned long src[VRAMSIM_WINDOW_PAGES];
-	unsigned long dst[VRAMSIM_WINDOW_PAGES];
-};
-
 /*
  * Walk [start, start + len) in PMD-aligned windows.  The whole range must be
  * mapped by anonymous VMAs.  Called with the mmap lock held for read.
@@ -322,7 +453,7 @@ static int vramsim_walk(struct vramsim_vram *vram, struct mm_struct *mm,
 
 	mmap_assert_locked(mm);
 
-	w = kmalloc_obj(*w);
+	w = vramsim_window_get(vram);
 	if (!w)
 		return -ENOMEM;
 
@@ -333,6 +464,11 @@ static int vramsim_walk(struct vramsim_vram *vram, struct mm_struct *mm,
 			.dst = w->dst,
 		};
 
+		/* A range may be terabytes of holes: let a killed task go. */
+		if (fatal_signal_pending(current)) {
+			err = -EINTR;
+			break;
+		}
 		if (!vma) {
 			err = -EFAULT;
 			break;
@@ -355,7 +491,7 @@ static int vramsim_walk(struct vramsim_vram *vram, struct mm_struct *mm,
 		cond_resched();
 	}
 
-	kfree(w);
+	vramsim_window_put(vram, w);
 	if (!err && full && !*moved)
 		err = -ENOSPC;
 	return err;
@@ -396,8 +532,11 @@ EXPORT_SYMBOL_IF_KUNIT(vramsim_migrate_range);
  * vramsim_migrate_to_ram() - &dev_pagemap_ops.migrate_to_ram
  * @vmf: the CPU fault on a device-private entry
  *
- * A PMD-mapped device folio comes back as a 2 MiB folio (or as 512 pages if
- * none can be had); a PTE-mapped one, or a piece of a split one, as a page.
+ * A PMD-mapped device folio comes back as a 2 MiB folio where the VMA
+ * allows a THP and one can be had, else as 512 pages; a PTE-mapped one, or
+ * a piece of a split one, as a page.  If the entry is gone by the time the
+ * walk gets there (the core dropped the page-table lock before calling
+ * here), nothing moves and the fault is retried.
  *
  * Context: page fault, may sleep; the core holds a reference on vmf->page.
  * Return: 0, VM_FAULT_OOM or VM_FAULT_SIGBUS.
@@ -405,6 +544,7 @@ EXPORT_SYMBOL_IF_KUNIT(vramsim_migrate_range);
 vm_fault_t vramsim_migrate_to_ram(struct vm_fault *vmf)
 {
 	struct folio *folio = page_folio(vmf->page);
+	struct vramsim_vram *vram = vramsim_folio_vram(folio);
 	unsigned int order = vmf->pte ? 0 : folio_order(folio);
 	struct vramsim_window *w = NULL;
 	unsigned long src, dst;
@@ -415,21 +555,20 @@ vm_fault_t vramsim_migrate_to_ram(struct vm_fault *vmf)
 		.src = &src,
 		.dst = &dst,
 		.fault_page = vmf->page,
-		.flags = order ? MIGRATE_VMA_SELECT_COMPOUND : 0,
 	};
 
 	args.end = args.start + (PAGE_SIZE << order);
 
-	/* A PTE fault needs one entry: no allocation on that path. */
+	/* A PTE fault needs one entry, a PMD fault a window. */
 	if (order) {
-		w = kmalloc_obj(*w);
+		w = vramsim_window_get(vram);
 		if (!w)
 			return VM_FAULT_OOM;
 		args.src = w->src;
 		args.dst = w->dst;
 	}
 
-	switch (vramsim_window_to_ram(vramsim_folio_vram(folio), &args, NULL)) {
+	switch (vramsim_window_to_ram(vram, &args, NULL)) {
 	case 0:
 		break;
 	case -ENOMEM:
@@ -439,6 +578,7 @@ vm_fault_t vramsim_migrate_to_ram(struct vm_fault *vmf)
 		ret = VM_FAULT_SIGBUS;
 		break;
 	}
-	kfree(w);
+	if (w)
+		vramsim_window_put(vram, w);
 	return ret;
 }

@@ -15,6 +15,10 @@ int vramsim_migrate_range(struct vramsim_vram *vram, struct mm_struct *mm,
 			  unsigned long start, unsigned long len, bool to_device,
 			  u64 *moved);
 
+void vramsim_backing_free(struct vramsim_vram *vram, unsigned long pgoff,
+			  unsigned long nr);
 void vramsim_backing_fini(struct vramsim_vram *vram);
+int vramsim_windows_init(struct vramsim_vram *vram);
+void vramsim_windows_fini(struct vramsim_vram *vram);
 
 #endif /* _VRAMSIM_MIGRATE_H_ */

@@ -9,11 +9,15 @@
  *   ->folio_free()               prepare the pages, then queue the block
  *   vramsim_free_work()          return queued blocks to the buddy
  *
- * ->folio_free runs in atomic context (under page-table locks, from
- * migrate_vma_finalize(), ...) and the buddy needs a sleeping lock, so the
- * block goes back to the buddy later, from a worker or from the next
- * allocation that finds the buddy full.  The pages are prepared before the
- * block is queued: once queued, the block may be handed out again.
+ * ->folio_free runs wherever the last reference to a device folio is
+ * dropped: in atomic context (zap under a page-table lock, the core's split
+ * and migration paths) and preemptibly (migrate_vma_finalize() ->
+ * folio_put(), process exit); it must never sleep.  The buddy needs a
+ * sleeping lock, so the block goes back to the buddy later, from a worker
+ * or from the next allocation that finds the buddy full.  The pages are
+ * prepared before the block is queued: once queued, the block may be handed
+ * out again, and once a piece's pages are dropped from the block's count,
+ * another CPU may free the block: nothing of it is touched after that.
  */
 
 #include <linux/device.h>
@@ -46,7 +50,7 @@
  * private and zone_device_data cleared.  On a former page[1] and page[2]
  * those words held the mapcounts, mm ids and the deferred-split list.
  *
- * Context: atomic; touches only the struct pages.
+ * Context: any, including atomic; touches only the struct pages.
  */
 void vramsim_folio_prepare(struct folio *folio, unsigned long nr,
 			   struct dev_pagemap *pgmap)
@@ -88,10 +92,15 @@ static unsigned long vramsim_return_pending(struct vramsim_vram *vram,
 	lockdep_assert_held(&vram->lock);
 
 	llist_for_each_entry_safe(vb, next, list, free_node) {
-		bytes += gpu_buddy_block_size(&vram->mm, vb->block);
+		u64 size = gpu_buddy_block_size(&vram->mm, vb->block);
+
+		vramsim_backing_free(vram, gpu_buddy_block_offset(vb->block) >> PAGE_SHIFT,
+				     size >> PAGE_SHIFT);
+		bytes += size;
 		gpu_buddy_free_block(&vram->mm, vb->block);
 		kfree(vb);
 		n++;
+		cond_resched();
 	}
 	if (n) {
 		atomic64_sub(n, &vram->stats.pending);
@@ -155,12 +164,16 @@ static void vramsim_pages_put(struct vramsim_vram *vram, unsigned long nr)
  *
  * The second half of ->folio_free, after the prepare step: once the last
  * page of @vb is released, the block is queued for return to the buddy.
+ * Unless this call released the last page, @vb and its block may be freed
+ * by another CPU as soon as this call's pages are dropped from the count:
+ * everything needed of them is read before.
  *
- * Context: atomic; no sleeping, no allocation.
+ * Context: any, including atomic; no sleeping, no allocation.
  */
 void vramsim_folio_release(struct vramsim_vram *vram, struct vramsim_block *vb,
 			   unsigned long pfn, unsigned int order)
 {
+	unsigned int block_order = gpu_buddy_block_order(vb->block);
 	unsigned long nr = 1UL << order;
 	bool last;
 
@@ -169,7 +182,7 @@ void vramsim_folio_release(struct vramsim_vram *vram, struct vramsim_block *vb,
 
 	/* Full barrier: every piece's prepare is visible before the block is. */
 	last = atomic_sub_and_test(nr, &vb->live_pages);
-	trace_vramsim_folio_free(pfn, order, gpu_buddy_block_order(vb->block), last);
+	trace_vramsim_folio_free(pfn, order, block_order, last);
 	if (last) {
 		atomic64_inc(&vram->stats.pending);
 		if (llist_add(&vb->free_node, &vram->pending))
@@ -180,8 +193,9 @@ void vramsim_folio_release(struct vramsim_vram *vram, struct vramsim_block *vb,
 
 /*
  * ->folio_free: called by the core once the folio's refcount reached zero.
- * Context: atomic (may hold page-table locks); must not sleep or allocate.
- * The compound state is still intact, so folio_order() is valid here.
+ * Context: atomic (zap under a page-table lock) or preemptible
+ * (migrate_vma_finalize(), exit); must not sleep or allocate.  The compound
+ * state is still intact, so folio_order() is valid here.
  */
 static void vramsim_folio_free(struct folio *folio)
 {
@@ -190,7 +204,7 @@ static void vramsim_folio_free(struct folio *folio)
 	unsigned int order = folio_order(folio);
 	unsigned long pfn = folio_pfn(folio);
 
-	if (vram->prepare == VRAMSIM_PREPARE_SCRUB) {
+	if (READ_ONCE(vram->prepare) == VRAMSIM_PREPARE_SCRUB) {
 		trace_vramsim_folio_prepare(pfn, 1UL << order);
 		vramsim_folio_prepare(folio, 1UL << order, &vram->pgmap);
 	}
@@ -211,9 +225,14 @@ static void vramsim_folio_split(struct folio *head, struct folio *tail)
 
 	/*
 	 * 7.3 splits device-private folios whole, to order 0, and only ever
-	 * a folio that is a whole block: the old order is the block's.
+	 * a folio that is a whole block: the old order is the block's.  The
+	 * counters below depend on that; a core that splits otherwise must
+	 * be noticed, not miscounted in silence.
 	 */
 	if (!tail) {
+		VM_WARN_ON_ONCE(folio_order(head) != 0 ||
+				folio_pfn(head) != vram->base_pfn +
+				(gpu_buddy_block_offset(vb->block) >> PAGE_SHIFT));
 		atomic64_inc(&vram->stats.splits);
 		atomic64_dec(&vram->stats.live[gpu_buddy_block_order(vb->block)]);
 		atomic64_inc(&vram->stats.live[folio_order(head)]);
@@ -348,6 +367,12 @@ int vramsim_vram_init(struct vramsim_vram *vram, struct device *dev, u64 size,
 	if (size < VRAMSIM_MIN_SIZE || size > VRAMSIM_MAX_SIZE ||
 	    !IS_ALIGNED(size, VRAMSIM_MIN_SIZE))
 		return -EINVAL;
+	/* A 2 MiB device folio is what a PMD maps: the uapi's largest order. */
+	if (HPAGE_PMD_ORDER != VRAMSIM_MAX_ORDER) {
+		dev_err(dev, "needs PMD-sized folios of order %d, this kernel's are order %d\n",
+			VRAMSIM_MAX_ORDER, HPAGE_PMD_ORDER);
+		return -EOPNOTSUPP;
+	}
 
 	vram->dev = dev;
 	vram->size = size;
@@ -355,11 +380,26 @@ int vramsim_vram_init(struct vramsim_vram *vram, struct device *dev, u64 size,
 	mutex_init(&vram->lock);
 	init_llist_head(&vram->pending);
 	INIT_WORK(&vram->free_work, vramsim_free_work);
-	xa_init(&vram->backing);
+	xa_init_flags(&vram->backing, XA_FLAGS_ACCOUNT);
+	err = vramsim_windows_init(vram);
+	if (err)
+		return err;
 
 	res = request_free_mem_region(&iomem_resource, size, "vramsim");
-	if (IS_ERR(res))
-		return PTR_ERR(res);
+	if (IS_ERR(res)) {
+		err = PTR_ERR(res);
+		goto err_windows;
+	}
+	/*
+	 * Buddy blocks are naturally aligned offsets; their pfns are aligned
+	 * folios only if the base is.  request_free_mem_region() aligns to a
+	 * memory section today, which is enough; do not rely on it silently.
+	 */
+	if (!IS_ALIGNED(PHYS_PFN(res->start), 1UL << VRAMSIM_MAX_ORDER)) {
+		dev_err(dev, "VRAM range %pR is not 2 MiB aligned\n", res);
+		err = -EINVAL;
+		goto err_release;
+	}
 
 	vram->pgmap.type = MEMORY_DEVICE_PRIVATE;
 	vram->pgmap.range.start = res->start;
@@ -385,6 +425,8 @@ err_unmap:
 	memunmap_pages(&vram->pgmap);
 err_release:
 	release_mem_region(res->start, resource_size(res));
+err_windows:
+	vramsim_windows_fini(vram);
 	return err;
 }
 EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_init);
@@ -419,8 +461,10 @@ void vramsim_vram_fini(struct vramsim_vram *vram)
 	/* Waits until every device page has been through ->folio_free. */
 	memunmap_pages(&vram->pgmap);
 
-	vramsim_vram_drain(vram);
+	/* No ->folio_free can queue the worker any more. */
+	disable_work_sync(&vram->free_work);
 	mutex_lock(&vram->lock);
+	vramsim_return_pending(vram, false);
 	if (vram->mm.avail != vram->mm.size)
 		dev_err(vram->dev, "leaked %llu bytes of VRAM at unload\n",
 			vram->mm.size - vram->mm.avail);
@@ -428,6 +472,7 @@ void vramsim_vram_fini(struct vramsim_vram *vram)
 	mutex_unlock(&vram->lock);
 
 	vramsim_backing_fini(vram);
+	vramsim_windows_fini(vram);
 	release_mem_region(start, len);
 	mutex_destroy(&vram->lock);
 }
@@ -490,7 +535,7 @@ void vramsim_vram_get_stats(struct vramsim_vram *vram,
 	int i;
 
 	stats->uapi_version = VRAMSIM_UAPI_MAJOR << 16 | VRAMSIM_UAPI_MINOR;
-	stats->prepare = vram->prepare;
+	stats->prepare = READ_ONCE(vram->prepare);
 	stats->vram_size = vram->size;
 	stats->vram_free = vramsim_vram_free_bytes(vram);
 	stats->pending_frees = atomic64_read(&c->pending);
@@ -516,10 +561,11 @@ void vramsim_vram_print(struct vramsim_vram *vram, struct drm_printer *p)
 	vramsim_vram_get_stats(vram, &s);
 	drm_printf(p, "vram: %llu MiB at pfn %#lx, prepare=%s\n",
 		   vram->size >> 20, vram->base_pfn,
-		   vram->prepare == VRAMSIM_PREPARE_SCRUB ? "scrub" : "none");
+		   s.prepare == VRAMSIM_PREPARE_SCRUB ? "scrub" : "none");
 	drm_printf(p, "pending_frees: %llu returned: %llu drains: %lld splits: %llu\n",
 		   s.pending_frees, (u64)atomic64_read(&vram->stats.returned),
 		   atomic64_read(&vram->stats.drains), s.splits);
+	drm_printf(p, "backing_pages: %lld\n", atomic64_read(&vram->stats.backing));
 	drm_printf(p, "order      live    allocs     frees\n");
 	for (i = 0; i < VRAMSIM_NR_ORDERS; i++)
 		drm_printf(p, "%5d %9llu %9llu %9llu\n", i, s.live_folios[i],

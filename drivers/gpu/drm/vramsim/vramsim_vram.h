@@ -21,9 +21,13 @@
 
 struct device;
 struct drm_printer;
+struct vramsim_window;
 
 /* 2 MiB folios: the PMD order, which is what THP migration produces. */
 #define VRAMSIM_MAX_ORDER	(VRAMSIM_NR_ORDERS - 1)
+
+/* Migration windows a VRAM keeps ready (at most BITS_PER_LONG). */
+#define VRAMSIM_NR_WINDOWS	4
 
 /* Smallest and largest VRAM size accepted. */
 #define VRAMSIM_MIN_SIZE	(PAGE_SIZE << VRAMSIM_MAX_ORDER)
@@ -67,6 +71,7 @@ struct vramsim_block {
  * @pending: blocks waiting for the free worker
  * @returned: blocks returned to the buddy
  * @drains: times an allocation found the buddy full and drained pending frees
+ * @backing: system pages in the backing store now
  */
 struct vramsim_counters {
 	atomic64_t allocs[VRAMSIM_NR_ORDERS];
@@ -76,6 +81,7 @@ struct vramsim_counters {
 	atomic64_t pending;
 	atomic64_t returned;
 	atomic64_t drains;
+	atomic64_t backing;
 };
 
 /**
@@ -84,7 +90,8 @@ struct vramsim_counters {
  * @pgmap: the device-private page map
  * @base_pfn: first pfn of @pgmap; buddy offset 0
  * @size: bytes of VRAM
- * @prepare: free-time policy, see &enum vramsim_prepare
+ * @prepare: free-time policy, see &enum vramsim_prepare; fixed for the
+ *	device's VRAM, changed only on the benchmark's private instances
  * @lock: protects @mm and @dying; a mutex because the buddy allocates
  *	with GFP_KERNEL
  * @mm: the buddy allocator over [0, @size)
@@ -95,7 +102,10 @@ struct vramsim_counters {
  * @live_pages: device pages in use; while not 0 the VRAM holds a reference
  *	on the module, so rmmod fails with EBUSY instead of waiting for them
  * @backing: contents of the VRAM: system pages indexed by page offset,
- *	allocated on first write
+ *	allocated on first write, freed when their block is returned
+ * @windows: %VRAMSIM_NR_WINDOWS migration windows (vramsim_migrate.c), so
+ *	that faults and ioctls need not allocate them
+ * @windows_busy: bit i set while window i is in use
  * @stats: event counters
  */
 struct vramsim_vram {
@@ -114,6 +124,8 @@ struct vramsim_vram {
 	atomic_long_t live_pages;
 
 	struct xarray backing;
+	struct vramsim_window *windows;
+	unsigned long windows_busy;
 	struct vramsim_counters stats;
 };
 

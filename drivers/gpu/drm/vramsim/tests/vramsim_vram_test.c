@@ -14,6 +14,7 @@
 #include <linux/pagemap.h>
 #include <linux/slab.h>
 
+#include "../vramsim_bench.h"
 #include "../vramsim_migrate.h"
 #include "../vramsim_vram.h"
 
@@ -386,6 +387,10 @@ static void vramsim_test_split_returns_block_once(struct kunit *test)
 			    MAP_ANONYMOUS | MAP_PRIVATE, 0);
 	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(map));
 	addr = ALIGN(map, SZ_2M);
+	/* What MADV_HUGEPAGE does: vramsim makes 2 MiB folios only there. */
+	mmap_write_lock(current->mm);
+	vm_flags_set(vma_lookup(current->mm, addr), VM_HUGEPAGE);
+	mmap_write_unlock(current->mm);
 
 	err = vramsim_migrate_range(vram, current->mm, addr, SZ_2M, true, &moved);
 	KUNIT_ASSERT_EQ(test, err, 0);
@@ -429,6 +434,38 @@ static void vramsim_test_split_returns_block_once(struct kunit *test)
 							vram_pages(vram)), 0);
 }
 
+/*
+ * The in-kernel benchmark runs on a private VRAM instance: a device whose
+ * VRAM is in use, and whose policy is the other one, sees nothing of it.
+ */
+static void vramsim_test_bench_is_private(struct kunit *test)
+{
+	struct vramsim_test *t = vramsim_test_init(test, SZ_8M, VRAMSIM_PREPARE_NONE);
+	struct vramsim_vram *vram = &t->vram;
+	struct drm_vramsim_stats before, after;
+	struct vramsim_bench_result res;
+	struct folio *folio;
+	int err;
+
+	folio = alloc_unlocked(test, vram, 0);
+	vramsim_vram_get_stats(vram, &before);
+
+	err = vramsim_bench_run(vram->dev, SZ_8M, 0, 64, &res);
+	KUNIT_EXPECT_EQ_MSG(test, err, 0, "bench: %pe", ERR_PTR(err));
+	err = vramsim_bench_run(vram->dev, SZ_8M, ORDER_2M, 4, &res);
+	KUNIT_EXPECT_EQ_MSG(test, err, 0, "bench: %pe", ERR_PTR(err));
+	KUNIT_EXPECT_EQ(test, vramsim_bench_run(vram->dev, SZ_8M, ORDER_2M, 5, &res),
+			-EINVAL);
+
+	vramsim_vram_get_stats(vram, &after);
+	KUNIT_EXPECT_EQ(test, after.prepare, VRAMSIM_PREPARE_NONE);
+	KUNIT_EXPECT_EQ(test, memcmp(&before, &after, sizeof(before)), 0);
+
+	folio_put(folio);
+	vramsim_vram_drain(vram);
+	KUNIT_EXPECT_EQ(test, vramsim_vram_free_bytes(vram), vram->size);
+}
+
 static struct kunit_case vramsim_vram_cases[] = {
 	KUNIT_CASE(vramsim_test_init_pristine),
 	KUNIT_CASE(vramsim_test_teardown),
@@ -437,6 +474,7 @@ static struct kunit_case vramsim_vram_cases[] = {
 	KUNIT_CASE_PARAM(vramsim_test_reuse_2m_as_4k_and_back, vramsim_policy_gen_params),
 	KUNIT_CASE_PARAM(vramsim_test_full_with_pending_frees, vramsim_policy_gen_params),
 	KUNIT_CASE_PARAM(vramsim_test_split_returns_block_once, vramsim_policy_gen_params),
+	KUNIT_CASE(vramsim_test_bench_is_private),
 	{}
 };
 
