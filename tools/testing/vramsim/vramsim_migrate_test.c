@@ -63,7 +63,7 @@ FIXTURE_SETUP(vramsim)
 }
 
 /* "backing_pages: N" from debugfs: system pages holding VRAM contents. */
-static long backing_pages(void)
+static long vram_backing(void)
 {
 	FILE *f = fopen("/sys/kernel/debug/dri/vramsim/vram", "r");
 	char line[256];
@@ -92,7 +92,7 @@ FIXTURE_TEARDOWN(vramsim)
 	 * ... and the system memory behind it: backing pages go with their
 	 * blocks (they used to stay until unload, pinned by no one).
 	 */
-	EXPECT_EQ(backing_pages(), 0);
+	EXPECT_EQ(vram_backing(), 0);
 	close(self->fd);
 }
 
