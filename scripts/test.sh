@@ -2,12 +2,20 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make test: every test of vramsim, ending with "N passed, N failed".
+# KOBJ/GUEST are the debug kernel's (KASAN, lockdep, DEBUG_VM, kmemleak,
+# UBSAN, fault injection: configs/debug.config).
+#   0. host checks of the build set-up (scripts/test-build-setup.sh)
 #   1. KUnit, upstream gpu_buddy suite: kunit.py run --arch=x86_64 on the
 #      kernel already built (kunit.py only runs built-in suites)
-#   2. one guest boot: module tests, the vramsim KUnit suites (a module,
-#      like the driver; parsed with kunit.py parse), migration selftests
-#      under both prepare policies, benchmark smoke run
-# Any kernel splat (WARN, BUG, oops, lockdep) in a guest log fails the run.
+#   2. one guest boot (tools/testing/vramsim/guest/test.sh): module tests,
+#      the vramsim KUnit suites (a module, like the driver; parsed with
+#      kunit.py parse), then under both prepare policies the migration,
+#      concurrency, mm-operation and fault-injection selftests, a short
+#      stress run, 10^5 fuzzed ioctls, a benchmark smoke run and a final
+#      kmemleak scan
+#   3. the runner's deterministic, self-contained mode (make bench's)
+# Any kernel splat (WARN, BUG, oops, KASAN, lockdep, UBSAN, DEBUG_VM,
+# debugobjects, hung task, RCU stall) in a guest log fails the run.
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,7 +31,7 @@ add() { passed=$((passed + $1)); failed=$((failed + $2)); }
 problem() { problems+=("$*"); echo "FAILED: $*" >&2; }
 
 # Kernel splats: any of these in a guest log fails the run.
-splat_re='(WARNING:|BUG:|Oops|Kernel panic|general protection fault|possible recursive locking|possible circular locking|inconsistent lock state|suspicious RCU usage|sleeping function called from invalid context|scheduling while atomic|UBSAN:|INFO: task .* blocked)'
+splat_re='(WARNING:|BUG:|Oops|Kernel panic|general protection fault|KASAN:|kernel BUG|possible recursive locking|possible circular locking|inconsistent lock state|suspicious RCU usage|sleeping function called from invalid context|scheduling while atomic|UBSAN:|ODEBUG:|list_(add|del) corruption|INFO: task .* blocked|detected stall|soft lockup|hard LOCKUP|page_table_check|bad page state|Bad page|DEBUG_LOCKS_WARN_ON|kmemleak: .*suspected memory leak)'
 check_splats() {
 	local log=$1 what=$2
 	if grep -Eq "$splat_re" "$log"; then
@@ -71,6 +79,11 @@ count_tap() {
 
 accel=$("$repo/tools/testing/vramsim/vramsim-accel" "$KOBJ/arch/x86/boot/bzImage" "$GUEST")
 
+# --- 0. the build set-up, on the host -----------------------------------
+echo "==> Host: build set-up"
+"$repo/scripts/test-build-setup.sh" > "$results/build-setup.tap" 2>&1
+count_tap "$results/build-setup.tap" "build set-up checks"
+
 # --- 1. gpu_buddy through kunit.py, on the kernel that is already built ----
 echo "==> KUnit: gpu_buddy (kunit.py run --arch=x86_64)"
 # kunit.py regenerates .config unless it has seen this kunitconfig before:
@@ -102,9 +115,9 @@ count_kunit "$results/kunit-gpu_buddy.log" "KUnit gpu_buddy"
 check_splats "$KOBJ/test.log" "the gpu_buddy KUnit run"
 
 # --- 2. everything else in one guest boot --------------------------------
-echo "==> Guest: module tests, vramsim KUnit, migration selftests, benchmark smoke"
+echo "==> Guest (debug kernel): module tests, vramsim KUnit, selftests, stress, fuzz, kmemleak"
 "$repo/tools/testing/vramsim/vramsim-run" --kernel "$KOBJ/arch/x86/boot/bzImage" \
-	--modules "$GUEST" --timeout 1500 --log "$results/guest.log" --quiet \
+	--modules "$GUEST" --timeout 3600 --log "$results/guest.log" --quiet \
 	-- "$repo/tools/testing/vramsim/guest/test.sh" "$results"
 guest_rc=$?
 [ $guest_rc = 0 ] || { problem "guest run failed (status $guest_rc, see $results/guest.log)"; failed=$((failed + 1)); }
@@ -122,8 +135,14 @@ else
 fi
 for policy in scrub none; do
 	count_tap "$results/migrate-$policy.tap" "migration selftests (prepare=$policy)"
+	count_tap "$results/race-$policy.tap" "concurrency selftests (prepare=$policy)"
+	count_tap "$results/mm-$policy.tap" "mm-operation selftests (prepare=$policy)"
+	count_tap "$results/fault-$policy.tap" "fault-injection selftests (prepare=$policy)"
 done
-[ -f "$results/bench-smoke.tap" ] && count_tap "$results/bench-smoke.tap" "benchmark smoke run"
+count_tap "$results/stress.tap" "stress, short run"
+count_tap "$results/fuzz.tap" "ioctl fuzzer"
+count_tap "$results/bench-smoke.tap" "benchmark smoke run"
+count_tap "$results/kmemleak.tap" "kmemleak scan"
 
 # --- 3. the runner's deterministic, self-contained mode (make bench's) -----
 echo "==> Runner: deterministic self-contained boots"

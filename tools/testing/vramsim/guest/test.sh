@@ -1,19 +1,31 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# What "make test" runs inside the guest, one boot for all of it.  Each
-# suite's TAP/KTAP goes to a file in $1 for the host to count:
+# What "make test" runs inside the guest (the debug kernel), one boot for
+# all of it.  Each suite's TAP/KTAP goes to a file in $1 for the host to
+# count (scripts/test.sh lists them):
 #   module.tap              module load/unload, parameters, debugfs
-#   kunit-<policy>.ktap     the vramsim KUnit suites (vramsim_kunit.ko)
-#   migrate-<policy>.tap    migration selftests, with prepare=<policy>
+#   kunit.ktap              the vramsim KUnit suites (vramsim_kunit.ko)
+#   <suite>-<policy>.tap    with prepare=<policy> (scrub, none), 64 MiB VRAM:
+#                           migrate (migration), race (concurrency), mm
+#                           (mm operations on device memory), fault (fault
+#                           injection)
+#   stress.tap              vramsim_stress, short run, both policies
+#   fuzz.tap                ioctl fuzzer, 10^5 calls and more
 #   bench-smoke.tap         the benchmark tool on tiny sizes
+#   kmemleak.tap            a kmemleak scan after everything was unloaded
 set -u
 out=${1:?usage: test.sh RESULTDIR}
 here=$(cd "$(dirname "$0")" && pwd)
 tools=${VRAMSIM_TOOLS:-$(cd "$here/../../../.." && pwd)/build/tools}
+kmemleak=/sys/kernel/debug/kmemleak
 mkdir -p "$out"
 
 unload() { rmmod vramsim_kunit 2>/dev/null; rmmod vramsim 2>/dev/null; true; }
+tap_fail() { printf 'TAP version 13\n1..1\nnot ok 1 %s\n' "$*"; }
+
+# Leaks that predate the tests (boot) are not ours: forget them.
+[ -w "$kmemleak" ] && echo clear > "$kmemleak"
 
 echo "== module tests"
 "$here/../vramsim_module_test.sh" | tee "$out/module.tap"
@@ -26,17 +38,55 @@ dmesg --notime | sed -n '/KTAP version 1/,$p' > "$out/kunit.ktap"
 rmmod vramsim_kunit
 cat "$out/kunit.ktap"
 
-for policy in scrub none; do
-	echo "== migration selftests, prepare=$policy"
+# run_suite NAME POLICY SECONDS PROGRAM [ARGS]: one userspace suite on a
+# freshly loaded 64 MiB VRAM with prepare=POLICY, bounded in time.
+run_suite() {
+	local name=$1 policy=$2 secs=$3 prog=$4
+	local tap=$out/$name-$policy.tap
+	shift 4
+	echo "== $name, prepare=$policy"
 	unload
-	if modprobe vramsim vram_size=64M prepare=$policy; then
-		"$tools/vramsim_migrate_test" | tee "$out/migrate-$policy.tap"
+	if [ ! -x "$tools/$prog" ]; then
+		tap_fail "$prog not built" > "$tap"
+	elif ! modprobe vramsim vram_size=64M prepare="$policy"; then
+		tap_fail "modprobe vramsim prepare=$policy" > "$tap"
 	else
-		printf 'TAP version 13\n1..1\nnot ok 1 modprobe vramsim prepare=%s\n' \
-			"$policy" > "$out/migrate-$policy.tap"
+		timeout -k 10 "$secs" "$tools/$prog" "$@" > "$tap" 2>&1
+		rc=$?
+		[ $rc = 124 ] && echo "not ok 999 $prog timed out after ${secs}s" >> "$tap"
 	fi
+	cat "$tap"
 	unload
+}
+
+for policy in scrub none; do
+	run_suite migrate "$policy" 600 vramsim_migrate_test
+	run_suite race "$policy" 900 vramsim_race_test
+	run_suite mm "$policy" 600 vramsim_mm_test
+	run_suite fault "$policy" 900 vramsim_fault_test
 done
+
+echo "== stress (short run, both policies)"
+unload
+if [ -x "$here/stress.sh" ] && [ -x "$tools/vramsim_stress" ]; then
+	timeout -k 10 600 "$here/stress.sh" "$out" > "$out/stress.log" 2>&1
+	[ -s "$out/stress.tap" ] || tap_fail "stress.sh wrote no results" > "$out/stress.tap"
+else
+	tap_fail "vramsim_stress not built" > "$out/stress.tap"
+fi
+unload
+
+echo "== ioctl fuzzer"
+if [ ! -x "$tools/vramsim_fuzz" ]; then
+	tap_fail "vramsim_fuzz not built" > "$out/fuzz.tap"
+elif modprobe vramsim vram_size=64M; then
+	timeout -k 10 900 "$tools/vramsim_fuzz" --calls 100000 > "$out/fuzz.tap" 2>&1 ||
+		echo "not ok 999 vramsim_fuzz exited with $?" >> "$out/fuzz.tap"
+else
+	tap_fail "modprobe vramsim" > "$out/fuzz.tap"
+fi
+cat "$out/fuzz.tap"
+unload
 
 if [ -x "$tools/vramsim_bench" ]; then
 	echo "== benchmark smoke run"
@@ -49,4 +99,28 @@ if [ -x "$tools/vramsim_bench" ]; then
 	fi | tee "$out/bench-smoke.tap"
 	unload
 fi
+
+# Everything is unloaded: whatever vramsim allocated must be gone.  An
+# object is reported only once it is old enough and unreferenced in two
+# scans, so wait and scan twice.
+echo "== kmemleak"
+{
+	echo "TAP version 13"
+	echo "1..1"
+	if [ ! -w "$kmemleak" ]; then
+		echo "not ok 1 kmemleak scan (no $kmemleak)"
+	else
+		sleep 6
+		echo scan > "$kmemleak"
+		sleep 1
+		echo scan > "$kmemleak"
+		cat "$kmemleak" > "$out/kmemleak-final.txt"
+		if [ -s "$out/kmemleak-final.txt" ]; then
+			echo "not ok 1 kmemleak: $(grep -c '^unreferenced object' "$out/kmemleak-final.txt") leaked object(s), see kmemleak-final.txt"
+			sed 's/^/# /' "$out/kmemleak-final.txt" | head -n 60
+		else
+			echo "ok 1 kmemleak: no unreferenced object"
+		fi
+	fi
+} | tee "$out/kmemleak.tap"
 exit 0
