@@ -315,6 +315,13 @@ struct folio *vramsim_vram_alloc_folio(struct vramsim_vram *vram,
 		drained = true;
 		err = vramsim_alloc_block(vram, order, &block);
 	}
+	/*
+	 * The buddy reports any failure, its own failed kmalloc included, as
+	 * -ENOSPC.  A 4 KiB block cannot be missing while space is left (any
+	 * free block splits down to one), so that is memory, not a full VRAM.
+	 */
+	if (err == -ENOSPC && !order && vram->mm.avail)
+		err = -ENOMEM;
 	if (err)
 		goto err_unlock;
 	mutex_unlock(&vram->lock);
