@@ -125,9 +125,11 @@ shell: kernel tools
 shell-debug: kernel-debug tools
 	@$(RUNNER) --kernel $(BZIMAGE_DEBUG) --modules $(GUEST_DEBUG) --shell
 
-# Every test runs on the debug kernel; the production kernel is not needed.
-test: kernel-debug tools
-	@KSRC=$(KSRC) KOBJ=$(KOBJ_DEBUG) GUEST=$(GUEST_DEBUG) TOOLS_OUT=$(TOOLS_OUT) \
+# Every guest suite runs on the debug kernel; the upstream gpu_buddy KUnit
+# suite (kunit.py) on the production kernel.
+test: kernel kernel-debug tools
+	@KSRC=$(KSRC) KOBJ=$(KOBJ_DEBUG) KOBJ_PROD=$(KOBJ) GUEST=$(GUEST_DEBUG) \
+		GUEST_PROD=$(GUEST) TOOLS_OUT=$(TOOLS_OUT) \
 		CC_WRAP="$(CC_WRAP)" JOBS=$(JOBS) $(REPO)/scripts/test.sh
 
 # Long stress run on the debug kernel: make stress STRESS_ARGS="--ops N --seed S"
