@@ -264,6 +264,7 @@ static int g_fd = -1;
 static __u64 g_task_size, g_vram_size;
 static __u32 g_prepare;
 static bool g_verbose, g_ram_walk_ok = true;
+static int g_only = -1;
 static struct region g_wild[64];
 static int g_nwild;
 static __u64 g_wild_starts[32];
@@ -1216,23 +1217,24 @@ static void arena_range(struct worker *w, __u64 *start, __u64 *len)
 }
 
 /*
- * A range of the 1 TiB region.  To RAM mostly at most 64 MiB, now and then
- * 1 GiB (a walk of holes costs about 0.5 ms per 2 MiB on the debug kernel
- * under TCG); 64 KiB if the driver populates what it walks (the guest's RAM
- * is finite).
+ * A range of the 1 TiB region (its first half is MADV_HUGEPAGE).  Every
+ * page that moves costs a lot on a debug kernel under TCG, so mostly a few
+ * pages to the device, and walks of at most 64 MiB of holes to RAM (about
+ * 0.1 ms per 2 MiB window).  Now and then (1%) the VRAM is filled, mostly
+ * with 2 MiB folios (a second or so), or 1 GiB is walked.  64 KiB at most
+ * to RAM if the driver populates what it walks: the guest's RAM is finite.
  */
 static void huge_range(struct worker *w, bool to_dev, __u64 *start, __u64 *len)
 {
-	__u64 h = (uintptr_t)w->huge, off, max = to_dev ? SZ_2M : 64UL << 20;
+	__u64 h = (uintptr_t)w->huge, off, max = to_dev ? 16 * PG : 64UL << 20;
+	bool big = pm(w, 10);
 
-	/* Now and then fill the VRAM (about 1 s of work), or walk 1 GiB. */
-	if (pm(w, 20))
+	if (big)
 		max = to_dev ? HUGE_LEN : SZ_1G;
-
 	if (!to_dev && !g_ram_walk_ok)
 		max = 16 * PG;
 
-	switch (below(w, 4)) {
+	switch (big && to_dev && pm(w, 800) ? 4 : below(w, 4)) {
 	case 0:
 		off = 0;
 		break;
@@ -1242,8 +1244,11 @@ static void huge_range(struct worker *w, bool to_dev, __u64 *start, __u64 *len)
 	case 2:
 		off = below(w, HUGE_LEN / SZ_2M) * SZ_2M;
 		break;
-	default:
+	case 3:
 		off = below(w, HUGE_LEN / PG) * PG;
+		break;
+	default:	/* in the THP half */
+		off = below(w, HUGE_LEN / 2 / SZ_2M) * SZ_2M;
 		break;
 	}
 	*start = h + off;
@@ -1408,8 +1413,8 @@ static int op_roundtrip(struct worker *w)
 		return op_migrate(w, WHERE_ARENA);
 	}
 	w->t.roundtrips++;
-	if (pm(w, 800))
-		len = umin(len, some_pages(w, 32) * PG);
+	if (pm(w, 950))
+		len = umin(len, some_pages(w, 8) * PG);
 	valid_migrate(w, "roundtrip", true, (uintptr_t)a, len, &c, &o);
 	if (pm(w, 600)) {
 		valid_migrate(w, "roundtrip", false, (uintptr_t)a, len, &c, &o);
@@ -1452,6 +1457,8 @@ static int op_race(struct worker *w)
 	if (!len || !w->helper_ok)
 		return op_roundtrip(w);
 	w->t.races++;
+	if (pm(w, 900))
+		len = umin(len, some_pages(w, 16) * PG);
 	uoff = below(w, len / PG) * PG;
 	ulen = pm(w, 300) ? len - uoff : some_pages(w, (len - uoff) / PG) * PG;
 	memcpy(w->alt, w->pst, sizeof(w->alt));
@@ -1779,15 +1786,15 @@ static const struct op {
 	unsigned int weight;
 	int (*fn)(struct worker *w);
 } ops[NOPS] = {
-	{ "round trip", 1500, op_roundtrip },
-	{ "migrate, arena", 2200, op_arena },
-	{ "migrate, 1 TiB region", 600, op_huge },
-	{ "migrate, wild", 1000, op_wild },
-	{ "stats", 1000, op_stats },
-	{ "driver nr", 1300, op_drv_unknown },
-	{ "core", 1200, op_core },
-	{ "type", 300, op_foreign },
-	{ "munmap race", 200, op_race },
+	{ "roundtrip", 400, op_roundtrip },	/* valid migrations, data checked */
+	{ "arena", 1800, op_arena },		/* fuzzed migrate in the arena */
+	{ "huge", 400, op_huge },		/* ... in the 1 TiB region */
+	{ "wild", 1500, op_wild },		/* ... anywhere, mostly invalid */
+	{ "stats", 1400, op_stats },
+	{ "drvnr", 1600, op_drv_unknown },	/* driver numbers past the table */
+	{ "core", 1500, op_core },		/* core DRM numbers */
+	{ "type", 400, op_foreign },		/* other ioctl types */
+	{ "race", 60, op_race },		/* migrate vs munmap */
 	{ "signal", 5, op_signal },
 	{ "kill", 5, op_kill },
 };
@@ -1806,15 +1813,19 @@ static void *worker_main(void *arg)
 	for (i = 0; i < NOPS; i++)
 		total += ops[i].weight;
 	while (w->n < w->ncalls) {
-		if (pm(w, 30)) {
+		bool maint = pm(w, 30);
+
+		r = below(w, total);
+		for (i = 0; r >= ops[i].weight; i++)
+			r -= ops[i].weight;
+		if (g_only >= 0 && (unsigned int)g_only != i)
+			continue;
+		if (maint) {
 			t = now_us();
 			maintenance(w);
 			w->t.op_us[NOPS] += now_us() - t;
 			w->t.op_n[NOPS]++;
 		}
-		r = below(w, total);
-		for (i = 0; r >= ops[i].weight; i++)
-			r -= ops[i].weight;
 		if (g_verbose)
 			note(w, PR_TRACE, "%s", ops[i].name);
 		t = now_us();
@@ -1937,8 +1948,15 @@ static bool probe_ram_walk(void)
 
 static void help(const char *prog)
 {
-	fprintf(stderr, "Usage: %s [--seed N] [--threads 1..%d] [--calls N] [--verbose]\n",
+	int i;
+
+	fprintf(stderr,
+		"Usage: %s [--seed N] [--threads 1..%d] [--calls N] [--verbose] [--only OP]\n"
+		"OP, to make only one kind of calls:",
 		prog, MAX_THREADS);
+	for (i = 0; i < NOPS; i++)
+		fprintf(stderr, " %s", ops[i].name);
+	fputc('\n', stderr);
 	exit(KSFT_FAIL);
 }
 
@@ -1949,6 +1967,7 @@ int main(int argc, char **argv)
 		{ "threads", required_argument, NULL, 't' },
 		{ "calls", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "only", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct worker workers[MAX_THREADS];
@@ -1962,7 +1981,7 @@ int main(int argc, char **argv)
 	__u64 t0, us;
 	bool whole;
 
-	while ((opt = getopt_long(argc, argv, "s:t:c:v", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:t:c:vo:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			seed = strtoull(optarg, NULL, 0);
@@ -1976,6 +1995,13 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			g_verbose = true;
+			break;
+		case 'o':
+			for (i = 0; i < NOPS && strcmp(optarg, ops[i].name); i++)
+				;
+			if (i == NOPS)
+				help(argv[0]);
+			g_only = i;
 			break;
 		default:
 			help(argv[0]);
@@ -2088,8 +2114,8 @@ int main(int argc, char **argv)
 	ksft_print_msg("kills %lu (%lu mid-call, the slowest took %llu ms to die)\n", t.kills,
 		       t.kills_mid, (unsigned long long)t.kill_lat_max_us / 1000);
 	for (j = 0; j <= NOPS; j++)
-		ksft_print_msg("%-24s %7lu, %8.1f s in all threads, %7.2f ms each\n",
-			       j < NOPS ? ops[j].name : "memory operation", t.op_n[j],
+		ksft_print_msg("%-20s %7lu, %8.1f s in all threads, %7.2f ms each\n",
+			       j < NOPS ? ops[j].name : "(memory operations)", t.op_n[j],
 			       t.op_us[j] / 1e6, t.op_n[j] ? t.op_us[j] / 1e3 / t.op_n[j] : 0);
 	ksft_print_msg("memory operations %lu, slot checks %lu, unchecked walks %lu\n",
 		       t.maint, t.checks, t.unchecked);
