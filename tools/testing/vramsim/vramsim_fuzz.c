@@ -14,10 +14,23 @@
  * depends on state (the VRAM filling up, a concurrent munmap, a signal) the
  * documented set is accepted and the bytes reported moved are bounded.
  *
- *   vramsim_fuzz [--seed N] [--threads N] [--calls N] [--verbose]
+ * Calls: the three driver commands with their encoding's direction and size
+ * mutated, driver numbers past them and core numbers (refused on a render
+ * node, or empty), other ioctl types; the argument in place, straddling a
+ * PROT_NONE page, read-only, NULL, a kernel or non-canonical address;
+ * migrate ranges unaligned, empty, wrapping, past TASK_SIZE, over holes,
+ * PROT_NONE, mlocked, THP, shmem and tmpfs mappings, over 1 TiB of
+ * MAP_NORESERVE memory (with a timer signal, or SIGKILL of a forked child,
+ * in the middle), under a concurrent munmap; and valid round trips whose
+ * data are checked.  Between calls the arena changes: new mappings,
+ * MADV_DONTNEED, holes punched, mprotect, mremap.
  *
- * The seed is printed; the same seed, thread and call counts replay every
- * thread's sequence of calls (their results still depend on the threads'
+ *   vramsim_fuzz [--seed N] [--threads N] [--calls N] [--verbose] [--only OP]
+ *
+ * --calls is the total over the threads (default 100000, 4 threads); --only
+ * makes one kind of call (see ops[]), --verbose prints every one.  The seed
+ * is printed; the same seed, thread and call counts replay every thread's
+ * sequence of calls (their results still depend on the threads'
  * interleaving).  TAP on stdout; exit status 0 only if every check held.
  */
 #define _GNU_SOURCE
@@ -1218,15 +1231,16 @@ static void arena_range(struct worker *w, __u64 *start, __u64 *len)
 
 /*
  * A range of the 1 TiB region (its first half is MADV_HUGEPAGE).  Every
- * page that moves costs a lot on a debug kernel under TCG, so mostly a few
- * pages to the device, and walks of at most 64 MiB of holes to RAM (about
- * 0.1 ms per 2 MiB window).  Now and then (1%) the VRAM is filled, mostly
+ * page that moves costs a lot on a debug kernel under TCG, and a walk holds
+ * the mmap lock that every other thread's mmap() and munmap() wait for, so
+ * mostly a few pages to the device, and walks of at most 16 MiB of holes to
+ * RAM (about 0.1 ms per 2 MiB window).  Now and then (1%) the VRAM is filled, mostly
  * with 2 MiB folios (a second or so), or 1 GiB is walked.  64 KiB at most
  * to RAM if the driver populates what it walks: the guest's RAM is finite.
  */
 static void huge_range(struct worker *w, bool to_dev, __u64 *start, __u64 *len)
 {
-	__u64 h = (uintptr_t)w->huge, off, max = to_dev ? 16 * PG : 64UL << 20;
+	__u64 h = (uintptr_t)w->huge, off, max = to_dev ? 16 * PG : 16UL << 20;
 	bool big = pm(w, 10);
 
 	if (big)
@@ -1813,7 +1827,7 @@ static void *worker_main(void *arg)
 	for (i = 0; i < NOPS; i++)
 		total += ops[i].weight;
 	while (w->n < w->ncalls) {
-		bool maint = pm(w, 30);
+		bool maint = pm(w, 20);
 
 		r = below(w, total);
 		for (i = 0; r >= ops[i].weight; i++)
