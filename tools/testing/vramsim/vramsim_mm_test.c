@@ -75,14 +75,15 @@
  * How long a process killed in the middle of a migration walk may take to
  * be reaped.  The fixed driver checks for a fatal signal once per 2 MiB
  * window.  Measured on the debug kernel under TCG, on a host shared with
- * other guests: reaped 0.08-0.16 s after SIGKILL in a MIGRATE_TO_RAM walk
- * and 1.8-3.2 s in a MIGRATE_TO_DEVICE one (most of it exit_mmap() freeing
- * the device pages: an idle child holding 64 MiB of VRAM took 2.1-5.8 s).
- * The walk before the fix ignored signals and went to the end of the
- * range: 0.23-1.95 ms per window, 2 to 18 hours over 64 TiB.  A bound on a
- * run, not a performance check.
+ * other guests: reaped 0.08-1.8 s after SIGKILL in a MIGRATE_TO_RAM walk
+ * (an idle child with the same mapping: 0.17-1.3 s) and 1.8-5.0 s in a
+ * MIGRATE_TO_DEVICE one (most of it exit_mmap() freeing the device pages:
+ * an idle child holding 64 MiB of VRAM took 2.1-5.8 s).  The walk before
+ * the fix ignored signals and went to the end of the range: 0.23-1.95 ms
+ * per window, 2 to 18 hours over 64 TiB.  A bound on a run, not a
+ * performance check.
  */
-#define KILL_BOUND_MS	30000
+#define KILL_BOUND_MS	60000
 
 /*
  * Per-test time limit (the harness's default is 30 s): the debug kernel
@@ -1082,17 +1083,23 @@ TEST_F_TIMEOUT(mm1, thp_never, MM_TIMEOUT)
 	EXPECT_EQ(check_at(buf, SZ_2M, SZ_2M, 0x76), -1);
 	EXPECT_EQ(thp_kb(buf, len), 0) TH_LOG("a THP came back with THP never");
 
-	/* The documented gap: MADV_HUGEPAGE under "never". */
+	/*
+	 * The documented gap: MADV_HUGEPAGE under "never".  Populated memory
+	 * is 4 KiB pages under "never" and would migrate as such anyway: only
+	 * a hole shows it.
+	 */
 	adv = map_iso(SZ_2M, MADV_HUGEPAGE);
 	ASSERT_NE(adv, NULL);
-	fill(adv, SZ_2M, 0x75);
 	ASSERT_EQ(vs_stats(self->fd, &before), 0);
 	ASSERT_EQ(vs_migrate(self->fd, TO_DEV, adv, SZ_2M, &moved), 0);
+	EXPECT_EQ(moved, SZ_2M);
 	ASSERT_EQ(vs_stats(self->fd, &after), 0);
-	if (after.allocs[9] != before.allocs[9])
-		TH_LOG("known limitation: MADV_HUGEPAGE under THP never still gets a 2 MiB folio");
-	EXPECT_EQ(check(adv, SZ_2M, 0x75), -1);
+	EXPECT_EQ(check_zero(adv, 0, SZ_2M), -1);
 	EXPECT_EQ(nr_live(self->fd), 0);
+	if (after.allocs[9] != before.allocs[9] || thp_kb(adv, SZ_2M))
+		TH_LOG("known gap, MADV_HUGEPAGE under never: %llu device THP, %ld kB THP back",
+		       (unsigned long long)(after.allocs[9] - before.allocs[9]),
+		       thp_kb(adv, SZ_2M));
 	unmap_iso(adv, SZ_2M);
 	unmap_iso(buf, len);
 }

@@ -173,6 +173,7 @@ static struct {
 	size_t size_max;
 	bool verbose;
 	size_t hog;		/* per process; ~0: from the VRAM's size */
+	unsigned int skip;	/* operations not to do (1 << op) */
 	size_t cap;		/* largest buffer (mremap grows up to it) */
 	size_t half;		/* bytes of each half of a slot's window */
 	struct timespec deadline;
@@ -1070,6 +1071,7 @@ static bool time_up(void)
 	       (now.tv_sec == g.deadline.tv_sec && now.tv_nsec >= g.deadline.tv_nsec);
 }
 
+/* A skipped operation becomes a read: the draws stay the same. */
 static enum op pick_op(uint64_t r)
 {
 	unsigned int x = r % 100, i;
@@ -1079,7 +1081,23 @@ static enum op pick_op(uint64_t r)
 			break;
 		x -= ops[i].weight;
 	}
-	return i;
+	return g.skip & (1U << i) ? OP_READ : i;
+}
+
+/* --skip: a comma-separated list of operation names. */
+static int parse_skip(char *list)
+{
+	char *name, *save = NULL;
+	unsigned int i;
+
+	for (name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < NR_OPS && strcmp(name, ops[i].name); i++)
+			;
+		if (i == NR_OPS || i == OP_READ)
+			return -1;
+		g.skip |= 1U << i;
+	}
+	return 0;
 }
 
 static struct buf *pick_slot(const struct thr *t, uint64_t r)
@@ -1381,6 +1399,9 @@ static void usage(FILE *f)
 		"  --hog SIZE      per process, a THP buffer the main thread moves to the device\n"
 		"                  and back, to fill the VRAM (default: the VRAM's size over\n"
 		"                  the processes; 0: none)\n"
+		"  --skip OP,...   do a read instead of these operations (to isolate a failure):\n"
+		"                  to_dev_4k to_dev_2m to_ram_4k to_ram_2m write remap punch\n"
+		"                  mremap mprotect dontneed thp_advise overlay fork\n"
 		"  --verbose       print every operation and migration\n"
 		"\n"
 		"Each thread's random generator is seeded from (seed, process, thread) and\n"
@@ -1423,6 +1444,7 @@ static int parse_opts(int argc, char **argv)
 		{ "bufs", required_argument, NULL, 'b' },
 		{ "shared", required_argument, NULL, 'h' },
 		{ "hog", required_argument, NULL, 'g' },
+		{ "skip", required_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'H' },
 		{ }
@@ -1474,6 +1496,10 @@ static int parse_opts(int argc, char **argv)
 			if (parse_size(optarg, &g.hog))
 				return -1;
 			g.hog = align_up(g.hog, SZ_2M);
+			break;
+		case 'k':
+			if (parse_skip(optarg))
+				return -1;
 			break;
 		case 'v':
 			g.verbose = true;
@@ -1687,9 +1713,13 @@ int main(int argc, char **argv)
 	/* The options that replay this run. */
 	ksft_print_msg("vramsim_stress --procs %u --threads %u --ops %llu --seconds %u",
 		       g.procs, g.threads, (unsigned long long)g.ops, g.seconds);
-	printf(" --seed %llu --size %zuK:%zuK --bufs %u --shared %u --hog %zuK\n",
+	printf(" --seed %llu --size %zuK:%zuK --bufs %u --shared %u --hog %zuK",
 	       (unsigned long long)g.seed, g.size_min >> 10, g.size_max >> 10,
 	       g.bufs, g.shared, g.hog >> 10);
+	for (i = 0; i < NR_OPS; i++)
+		if (g.skip & (1U << i))
+			printf("%s%s", g.skip & ((1U << i) - 1) ? "," : " --skip ", ops[i].name);
+	printf("\n");
 
 	all_counters = mmap(NULL, sizeof(struct counters) * g.procs * (g.threads + 1),
 			    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
