@@ -552,7 +552,7 @@ static void describe_bad(const void *buf, size_t len, long bad, __u64 salt,
 		 (unsigned long long)pattern_word(bad, salt, hole), pages, zero, wrong);
 }
 
-/* Map and populate @len bytes of order-0 device pages (a NOHUGEPAGE buffer). */
+/* @len bytes of order-0 device pages: a NOHUGEPAGE buffer, filled, migrated. */
 static char *pin_order0(int fd, size_t len, __u64 salt)
 {
 	char *buf = vramsim_map_aligned(len, MADV_NOHUGEPAGE);
@@ -1080,11 +1080,14 @@ TEST_F_TIMEOUT(fault, to_dev_hole, 1200)
 /*
  * A THP when no 2 MiB block is free but 4 KiB blocks are: 512 order-0
  * folios (vramsim_alloc_dst()'s fallback), and the core splits the THP.
- * The VRAM: every 2 MiB block but the lowest two full (THPs, or 4 KiB pages
- * where no THP could be had), the second lowest full of 4 KiB pages but 15
- * of them, the lowest one 4 KiB page in use (its top one).  So 526 pages are
- * free, no 2 MiB block, and the lowest block has seen no use if the module
- * is fresh: the first backing-store allocations of the sweep fail there.
+ * With no flags the GPU buddy hands out the highest free block of the
+ * smallest order that fits, so the VRAM fills from the top: every 2 MiB
+ * block but the lowest two full (THPs, or 4 KiB pages where no THP could be
+ * had), the second lowest full of 4 KiB pages but 15 of them, the lowest one
+ * 4 KiB page in use (its top one).  526 pages free, no 2 MiB block.  The
+ * complete run must have made 512 order-0 folios.  A backing-store page
+ * that cannot be had for page j < 511 while page j + 1 gets one must not
+ * move page j without its data ("bug D"): every word is compared.
  */
 TEST_F_TIMEOUT(fault, to_dev_thp_fallback, 2400)
 {

@@ -61,7 +61,9 @@ run_suite() {
 
 for policy in scrub none; do
 	run_suite migrate "$policy" 900 vramsim_migrate_test
-	run_suite race "$policy" 1500 vramsim_race_test
+	# race.thp.fault_vs_dontneed panics the kernel (a core-mm double put in
+	# zap_huge_pmd_folio(), docs/testing.md Limits): both variants left out.
+	run_suite race "$policy" 1500 vramsim_race_test -T fault_vs_dontneed
 	run_suite mm "$policy" 1200 vramsim_mm_test
 done
 # The fail-nth sweeps under one policy (the allocation paths they reach do
