@@ -1079,7 +1079,8 @@ TEST_F_TIMEOUT(fault, to_dev_hole, 1200)
 
 /*
  * A THP when no 2 MiB block is free but 4 KiB blocks are: 512 order-0
- * folios (vramsim_alloc_dst()'s fallback), and the core splits the THP.
+ * folios (a second walk without MIGRATE_VMA_SELECT_COMPOUND, once the core
+ * has split the THP).
  * With no flags the GPU buddy hands out the highest free block of the
  * smallest order that fits, so the VRAM fills from the top: every 2 MiB
  * block but the lowest two full (THPs, or 4 KiB pages where no THP could be

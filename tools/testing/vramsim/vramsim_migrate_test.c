@@ -26,6 +26,13 @@
 #define TO_DEV	VRAMSIM_TO_DEV
 #define TO_RAM	VRAMSIM_TO_RAM
 
+/*
+ * The harness's default of 30 s per test is too short on the debug kernel
+ * under TCG: it killed nothp.migrate_64m (16384 pages there and back) and
+ * nothp.out_of_vram in CI.
+ */
+#define MIGRATE_TIMEOUT	600
+
 #define SZ_4K	(4UL << 10)
 #define SZ_64K	(64UL << 10)
 #define SZ_2M	(2UL << 20)
@@ -136,13 +143,13 @@ static void migrate_and_fault_back(struct __test_metadata *_metadata, int fd,
 #define MIGRATE_AND_FAULT_BACK(len) \
 	migrate_and_fault_back(_metadata, self->fd, variant->advice, variant->thp, len)
 
-TEST_F(vramsim, migrate_4k) { MIGRATE_AND_FAULT_BACK(SZ_4K); }
-TEST_F(vramsim, migrate_64k) { MIGRATE_AND_FAULT_BACK(SZ_64K); }
-TEST_F(vramsim, migrate_2m) { MIGRATE_AND_FAULT_BACK(SZ_2M); }
-TEST_F(vramsim, migrate_4m) { MIGRATE_AND_FAULT_BACK(SZ_4M); }
-TEST_F(vramsim, migrate_64m) { MIGRATE_AND_FAULT_BACK(SZ_64M); }
+TEST_F_TIMEOUT(vramsim, migrate_4k, MIGRATE_TIMEOUT) { MIGRATE_AND_FAULT_BACK(SZ_4K); }
+TEST_F_TIMEOUT(vramsim, migrate_64k, MIGRATE_TIMEOUT) { MIGRATE_AND_FAULT_BACK(SZ_64K); }
+TEST_F_TIMEOUT(vramsim, migrate_2m, MIGRATE_TIMEOUT) { MIGRATE_AND_FAULT_BACK(SZ_2M); }
+TEST_F_TIMEOUT(vramsim, migrate_4m, MIGRATE_TIMEOUT) { MIGRATE_AND_FAULT_BACK(SZ_4M); }
+TEST_F_TIMEOUT(vramsim, migrate_64m, MIGRATE_TIMEOUT) { MIGRATE_AND_FAULT_BACK(SZ_64M); }
 
-TEST_F(vramsim, migrate_back_explicitly)
+TEST_F_TIMEOUT(vramsim, migrate_back_explicitly, MIGRATE_TIMEOUT)
 {
 	size_t len = SZ_4M + 3 * SZ_4K;
 	struct drm_vramsim_stats s;
@@ -166,7 +173,7 @@ TEST_F(vramsim, migrate_back_explicitly)
 	munmap(buf, len);
 }
 
-TEST_F(vramsim, munmap_frees)
+TEST_F_TIMEOUT(vramsim, munmap_frees, MIGRATE_TIMEOUT)
 {
 	size_t len = SZ_4M;
 	struct drm_vramsim_stats s;
@@ -183,7 +190,7 @@ TEST_F(vramsim, munmap_frees)
 	EXPECT_EQ(s.vram_free, s.vram_size);
 }
 
-TEST_F(vramsim, partial_munmap_splits)
+TEST_F_TIMEOUT(vramsim, partial_munmap_splits, MIGRATE_TIMEOUT)
 {
 	size_t len = SZ_2M;
 	struct drm_vramsim_stats before, s;
@@ -209,7 +216,7 @@ TEST_F(vramsim, partial_munmap_splits)
 	munmap(buf + SZ_64K + SZ_4K, len - SZ_64K - SZ_4K);
 }
 
-TEST_F(vramsim, fork_with_device_pages)
+TEST_F_TIMEOUT(vramsim, fork_with_device_pages, MIGRATE_TIMEOUT)
 {
 	size_t len = SZ_4M;
 	__u64 moved;
@@ -238,7 +245,7 @@ TEST_F(vramsim, fork_with_device_pages)
 	munmap(buf, len);
 }
 
-TEST_F(vramsim, out_of_vram)
+TEST_F_TIMEOUT(vramsim, out_of_vram, MIGRATE_TIMEOUT)
 {
 	size_t len = self->s.vram_size + SZ_4M;
 	struct drm_vramsim_stats s;
@@ -268,7 +275,7 @@ TEST_F(vramsim, out_of_vram)
 }
 
 /* Bad arguments: the documented errno, and no state change. */
-TEST_F(vramsim, bad_input)
+TEST_F_TIMEOUT(vramsim, bad_input, MIGRATE_TIMEOUT)
 {
 	struct drm_vramsim_migrate m;
 	struct drm_vramsim_stats s;
@@ -337,7 +344,7 @@ TEST_F(vramsim, bad_input)
  * Device pages pin the module: rmmod fails with EBUSY while a process has
  * pages in VRAM, even with no file open, and works once they are gone.
  */
-TEST_F(vramsim, unload_with_live_pages)
+TEST_F_TIMEOUT(vramsim, unload_with_live_pages, MIGRATE_TIMEOUT)
 {
 	char size[32], prepare[16], cmd[128];
 	int ready[2], status;

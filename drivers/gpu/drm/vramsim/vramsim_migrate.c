@@ -232,14 +232,34 @@ static void vramsim_put_dst(unsigned long *dst, unsigned long n)
 }
 
 /*
+ * Why the ioctls never give a THP 4 KiB destinations.
+ *
+ * Given order-0 destinations for a COMPOUND source, migrate_vma_pages()
+ * splits the source folio after the walk unmapped it: it splits the PMD
+ * migration entry of the VMA being migrated, then the folio.  The walk,
+ * though, unmapped every mapping of the folio; one in another process (a
+ * fork's child) keeps a PMD migration entry to what is now 512 folios, and
+ * migrate_vma_finalize() trips over it (Linux 7.3: VM_BUG_ON_FOLIO in
+ * remove_migration_pmd(), or a freed folio in rmap_walk_file()).  Nothing
+ * tells the driver, after the walk, whether the folio was shared.
+ *
+ * So a COMPOUND source that cannot have a 2 MiB destination moves in a
+ * second walk of the window without MIGRATE_VMA_SELECT_COMPOUND: the core
+ * then splits the folio with split_folio(), which splits every mapping of
+ * it.  A fault is different, see vramsim_migrate_to_ram().
+ */
+
+/*
  * Device destination for src entry @i: one order-9 folio for a COMPOUND entry
  * (a THP or a PMD hole), else order-0 folios.  When no 2 MiB block is left,
- * a COMPOUND entry takes 512 order-0 folios and the core splits the THP.
- * Returns the number of entries consumed, 0 if the VRAM is full.
+ * a PMD hole takes 512 order-0 folios; a THP takes nothing and sets *@again
+ * if 2 MiB are free in smaller blocks (the THP then moves page by page in a
+ * second walk), else it stays whole in RAM.
+ * Returns the number of entries consumed, 0 if the VRAM is full or *@again.
  */
 static unsigned long vramsim_alloc_dst(struct vramsim_vram *vram,
 				       struct migrate_vma *args,
-				       unsigned long i, int *err)
+				       unsigned long i, int *err, bool *again)
 {
 	unsigned long src = args->src[i];
 	unsigned long write = src & MIGRATE_PFN_WRITE;
@@ -260,6 +280,11 @@ static unsigned long vramsim_alloc_dst(struct vramsim_vram *vram,
 			*err = PTR_ERR(folio);
 			return 0;
 		}
+		if (spage) {
+			/* Splitting a THP for less than all of it is a loss. */
+			*again = vramsim_vram_free_bytes(vram) >= HPAGE_PMD_SIZE;
+			return 0;
+		}
 	}
 
 	for (j = 0; j < nr; j++) {
@@ -267,7 +292,7 @@ static unsigned long vramsim_alloc_dst(struct vramsim_vram *vram,
 
 		folio = vramsim_vram_alloc_folio(vram, 0);
 		if (IS_ERR(folio)) {
-			/* Half a THP cannot move: keep it all in RAM. */
+			/* A PMD hole is filled whole or not at all. */
 			vramsim_put_dst(&args->dst[i], j);
 			if (PTR_ERR(folio) != -ENOSPC)
 				*err = PTR_ERR(folio);
@@ -311,50 +336,59 @@ static int vramsim_window_to_device(struct vramsim_vram *vram,
 				    struct migrate_vma *args, u64 *moved,
 				    bool *full)
 {
-	unsigned long i = 0, n;
-	int err = 0;
+	bool compound = vramsim_thp_allowed(args->vma, args->start);
+	bool again;
+	int err;
 
-	args->pgmap_owner = vram;
-	args->flags = MIGRATE_VMA_SELECT_SYSTEM;
-	if (vramsim_thp_allowed(args->vma, args->start))
-		args->flags |= MIGRATE_VMA_SELECT_COMPOUND;
-	err = migrate_vma_setup(args);
-	if (err)
-		return err;
-	if (!args->cpages)
-		return 0;
+	for (;;) {
+		unsigned long i = 0, n;
 
-	memset(args->dst, 0, args->npages * sizeof(*args->dst));
-	while (i < args->npages && !err) {
-		if (!(args->src[i] & MIGRATE_PFN_MIGRATE)) {
-			i++;
-			continue;
+		args->pgmap_owner = vram;
+		args->flags = MIGRATE_VMA_SELECT_SYSTEM;
+		if (compound)
+			args->flags |= MIGRATE_VMA_SELECT_COMPOUND;
+		err = migrate_vma_setup(args);
+		if (err)
+			return err;
+		if (!args->cpages)
+			return 0;
+
+		again = false;
+		memset(args->dst, 0, args->npages * sizeof(*args->dst));
+		while (i < args->npages && !err) {
+			if (!(args->src[i] & MIGRATE_PFN_MIGRATE)) {
+				i++;
+				continue;
+			}
+			n = vramsim_alloc_dst(vram, args, i, &err, &again);
+			if (!n) {
+				*full = !err && !again;
+				break;
+			}
+			i += n;
 		}
-		n = vramsim_alloc_dst(vram, args, i, &err);
-		if (!n) {
-			*full = !err;
-			break;
-		}
-		i += n;
+		if (err)
+			vramsim_put_dst(args->dst, args->npages);
+
+		migrate_vma_pages(args);
+		*moved += vramsim_moved_bytes(args);
+		migrate_vma_finalize(args);
+		/* No 2 MiB block for a THP: walk again, page by page. */
+		if (err || !again || !compound)
+			return err;
+		compound = false;
 	}
-	if (err)
-		vramsim_put_dst(args->dst, args->npages);
-
-	migrate_vma_pages(args);
-	*moved += vramsim_moved_bytes(args);
-	migrate_vma_finalize(args);
-	return err;
 }
 
 /*
  * System destination for device entry @i, with the contents copied in.
  * COMPOUND entries get a 2 MiB folio where the VMA allows a THP and one is
- * available, else order-0 pages (the core then splits the device folio, see
- * ->folio_split).
+ * available; else, in a fault, 512 pages, and in an ioctl nothing: *@again
+ * asks for a second walk without COMPOUND.
  */
 static int vramsim_alloc_ram(struct vramsim_vram *vram,
 			     struct migrate_vma *args, unsigned long i,
-			     unsigned long *consumed)
+			     unsigned long *consumed, bool *again)
 {
 	unsigned long src = args->src[i];
 	struct page *spage = migrate_pfn_to_page(src);
@@ -379,6 +413,11 @@ static int vramsim_alloc_ram(struct vramsim_vram *vram,
 			*consumed = nr;
 			return 0;
 		}
+		if (!args->fault_page) {
+			*consumed = nr;
+			*again = true;
+			return 0;
+		}
 	}
 
 	for (j = 0; j < nr; j++) {
@@ -394,48 +433,66 @@ static int vramsim_alloc_ram(struct vramsim_vram *vram,
 	return 0;
 }
 
+/*
+ * Bring back what the window holds in this VRAM.  An ioctl asks for 2 MiB
+ * folios where the VMA allows a THP, and walks a second time without them
+ * for a THP that cannot come back whole; a PMD fault always asks (without
+ * COMPOUND, the walk's split_folio() would fail on the fault's reference
+ * and nothing would move).
+ */
 static int vramsim_window_to_ram(struct vramsim_vram *vram,
 				 struct migrate_vma *args, u64 *moved)
 {
-	unsigned long i = 0, n;
+	unsigned long select = 0;
+	bool again;
 	int err;
 
-	args->pgmap_owner = vram;
-	args->flags |= MIGRATE_VMA_SELECT_DEVICE_PRIVATE |
-		       MIGRATE_VMA_SELECT_COMPOUND;
-	err = migrate_vma_setup(args);
-	if (err)
-		return err;
-	if (!args->cpages)
-		return 0;
+	if (args->fault_page ||
+	    vramsim_thp_allowed(args->vma, ALIGN_DOWN(args->start, HPAGE_PMD_SIZE)))
+		select = MIGRATE_VMA_SELECT_COMPOUND;
 
-	memset(args->dst, 0, args->npages * sizeof(*args->dst));
-	while (i < args->npages) {
-		/*
-		 * The walk collects holes as "migrate" with no page, whatever
-		 * the select flags: an unpopulated range, or a device PMD
-		 * zapped (MADV_DONTNEED, munmap) after the fault dropped the
-		 * page-table lock.  There is nothing to bring back: leave
-		 * them unpopulated.
-		 */
-		if (!(args->src[i] & MIGRATE_PFN_MIGRATE) ||
-		    !migrate_pfn_to_page(args->src[i])) {
-			i++;
-			continue;
+	for (;;) {
+		unsigned long i = 0, n;
+
+		args->pgmap_owner = vram;
+		args->flags = MIGRATE_VMA_SELECT_DEVICE_PRIVATE | select;
+		err = migrate_vma_setup(args);
+		if (err)
+			return err;
+		if (!args->cpages)
+			return 0;
+
+		again = false;
+		memset(args->dst, 0, args->npages * sizeof(*args->dst));
+		while (i < args->npages) {
+			/*
+			 * The walk collects holes as "migrate" with no page,
+			 * whatever the select flags: an unpopulated range, or
+			 * a device PMD zapped (MADV_DONTNEED, munmap) after
+			 * the fault dropped the page-table lock.  There is
+			 * nothing to bring back: leave them unpopulated.
+			 */
+			if (!(args->src[i] & MIGRATE_PFN_MIGRATE) ||
+			    !migrate_pfn_to_page(args->src[i])) {
+				i++;
+				continue;
+			}
+			err = vramsim_alloc_ram(vram, args, i, &n, &again);
+			if (err) {
+				vramsim_put_dst(args->dst, args->npages);
+				break;
+			}
+			i += n;
 		}
-		err = vramsim_alloc_ram(vram, args, i, &n);
-		if (err) {
-			vramsim_put_dst(args->dst, args->npages);
-			break;
-		}
-		i += n;
+
+		migrate_vma_pages(args);
+		if (moved)
+			*moved += vramsim_moved_bytes(args);
+		migrate_vma_finalize(args);
+		if (err || !again || !select)
+			return err;
+		select = 0;
 	}
-
-	migrate_vma_pages(args);
-	if (moved)
-		*moved += vramsim_moved_bytes(args);
-	migrate_vma_finalize(args);
-	return err;
 }
 
 /*
@@ -537,6 +594,13 @@ EXPORT_SYMBOL_IF_KUNIT(vramsim_migrate_range);
  * a piece of a split one, as a page.  If the entry is gone by the time the
  * walk gets there (the core dropped the page-table lock before calling
  * here), nothing moves and the fault is retried.
+ *
+ * Without a THP, the 512 pages do not move on Linux 7.3 (unlike an ioctl's,
+ * see vramsim_alloc_dst()): the core's split of the unmapped folio fails on
+ * the reference the fault holds, after it split this VMA's PMD into PTEs.
+ * The folio goes back, PTE-mapped, and the retried fault brings back a page
+ * at a time, splitting the folio with split_folio(), every mapping of it
+ * (a fork's child's too).  The 2 MiB copy is wasted; test_hmm does the same.
  *
  * Context: page fault, may sleep; the core holds a reference on vmf->page.
  * Return: 0, VM_FAULT_OOM or VM_FAULT_SIGBUS.
