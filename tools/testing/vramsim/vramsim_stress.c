@@ -172,6 +172,7 @@ static struct {
 	size_t size_min;
 	size_t size_max;
 	bool verbose;
+	bool fork_overlap;
 	size_t hog;		/* per process; ~0: from the VRAM's size */
 	unsigned int skip;	/* operations not to do (1 << op) */
 	size_t cap;		/* largest buffer (mremap grows up to it) */
@@ -1021,20 +1022,58 @@ static int fork_child(const struct thr *pt, struct buf *b, const uint64_t *r)
 	return (lc.data_errors ? 1 : 0) | (lc.api_errors ? 2 : 0);
 }
 
+/*
+ * A known Linux 7.3 bug, and how the run steers clear of it.  Zapping a PMD
+ * migration entry whose folio is device-private (munmap, MADV_DONTNEED,
+ * exit) makes zap_huge_pmd_folio() drop an rmap and a reference that the
+ * migration entry does not hold: the folio is freed under the migration
+ * (VM_BUG_ON_PAGE in do_huge_pmd_device_private(), or a bad rmap).  Such
+ * entries exist while a device THP is migrated back to RAM, in every
+ * process that maps it.  Within a process a buffer's mutex keeps zaps and
+ * migrations of one buffer apart, but a fork's child maps all of them and
+ * zaps them when it exits.  So the child exits only when the parent holds
+ * fork_lock for writing, every other operation of the process holding it
+ * for reading; --fork-overlap drops that rule to reproduce the bug.
+ */
+static pthread_rwlock_t fork_lock;
+
+static void fork_lock_init(void)
+{
+	pthread_rwlockattr_t a;
+
+	pthread_rwlockattr_init(&a);
+	/* A fork must not wait for a gap in four threads' operations. */
+	pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&fork_lock, &a);
+	pthread_rwlockattr_destroy(&a);
+}
+
 static void op_fork(struct thr *t, struct buf *b, const uint64_t *r)
 {
+	int ready[2], go[2], status;
 	size_t off, len;
-	int status;
+	char c = 'g';
 	pid_t pid;
 
+	if (pipe(ready) || pipe(go)) {
+		api_error(t, b, "pipe: %s", strerror(errno));
+		return;
+	}
 	t->c->forks++;
 	pid = fork();
 	if (pid < 0) {
 		api_error(t, b, "fork: %s", strerror(errno));
 		return;
 	}
-	if (!pid)
-		_exit(fork_child(t, b, r));
+	if (!pid) {
+		int ret = fork_child(t, b, r);
+
+		/* Exit (zap everything) only when the parent says so. */
+		if (!g.fork_overlap &&
+		    (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1))
+			ret |= 4;
+		_exit(ret);
+	}
 
 	/* Meanwhile the parent changes its own copy. */
 	if (r[4] & 8) {
@@ -1043,10 +1082,27 @@ static void op_fork(struct thr *t, struct buf *b, const uint64_t *r)
 	}
 	if (r[4] & 16)
 		migrate_runs(t, b, true, 0, b->len);
+	if (!g.fork_overlap) {
+		/* thread_main() holds it for reading; no migration while it exits. */
+		pthread_rwlock_unlock(&fork_lock);
+		if (read(ready[0], &c, 1) != 1)
+			api_error(t, b, "fork child: no word before its exit");
+		pthread_rwlock_wrlock(&fork_lock);
+		if (write(go[1], &c, 1) != 1)
+			api_error(t, b, "fork child: could not let it exit");
+	}
 	if (waitpid(pid, &status, 0) != pid) {
 		api_error(t, b, "waitpid: %s", strerror(errno));
 		return;
 	}
+	if (!g.fork_overlap) {
+		pthread_rwlock_unlock(&fork_lock);
+		pthread_rwlock_rdlock(&fork_lock);
+	}
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
 	t->h->aux = status;
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		t->c->child_failures++;
@@ -1200,7 +1256,9 @@ static void *thread_main(void *arg)
 				    (unsigned long long)t->opno, ops[op].name, b->id,
 				    b->addr, b->len);
 			clock_gettime(CLOCK_MONOTONIC, &t0);
+			pthread_rwlock_rdlock(&fork_lock);
 			run_op(t, b, op, r);
+			pthread_rwlock_unlock(&fork_lock);
 			clock_gettime(CLOCK_MONOTONIC, &t1);
 			t->c->op_ns[op] += (t1.tv_sec - t0.tv_sec) * 1000000000ULL +
 					   t1.tv_nsec - t0.tv_nsec;
@@ -1255,6 +1313,7 @@ static void run_hog(struct thr *t, struct buf *hog)
 		/* To the device every other time; then home, or 2 MiB of it read. */
 		new_hist(t, hog, OP_TO_DEV_2M);
 		clock_gettime(CLOCK_MONOTONIC, &t0);
+		pthread_rwlock_rdlock(&fork_lock);
 		if (t->opno % 2 == 0) {
 			struct drm_vramsim_stats st;
 
@@ -1271,6 +1330,7 @@ static void run_hog(struct thr *t, struct buf *hog)
 			pick_2m(hog, r >> 8, 0, &off, &len);
 			verify(t, hog, off, len, "hog read");
 		}
+		pthread_rwlock_unlock(&fork_lock);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		t->h->op = op;
 		t->c->ops[op]++;
@@ -1294,6 +1354,7 @@ static int worker(unsigned int proc, size_t hog_size)
 
 	sigaction(SIGSEGV, &sa, NULL);
 	sigaction(SIGBUS, &sa, NULL);
+	fork_lock_init();
 	dev_fd = vramsim_open_render_node();
 	if (dev_fd < 0) {
 		say("# p%u: no vramsim render node", proc);
@@ -1403,6 +1464,8 @@ static void usage(FILE *f)
 		"                  to_dev_4k to_dev_2m to_ram_4k to_ram_2m write remap punch\n"
 		"                  mremap mprotect dontneed thp_advise overlay fork\n"
 		"  --verbose       print every operation and migration\n"
+		"  --fork-overlap  let fork children exit while the parent migrates\n"
+		"                  (hits a Linux 7.3 bug, see fork_lock)\n"
 		"\n"
 		"Each thread's random generator is seeded from (seed, process, thread) and\n"
 		"draws the same number of values for every operation, so a seed replays\n"
@@ -1446,6 +1509,7 @@ static int parse_opts(int argc, char **argv)
 		{ "hog", required_argument, NULL, 'g' },
 		{ "skip", required_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "fork-overlap", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'H' },
 		{ }
 	};
@@ -1500,6 +1564,9 @@ static int parse_opts(int argc, char **argv)
 		case 'k':
 			if (parse_skip(optarg))
 				return -1;
+			break;
+		case 'F':
+			g.fork_overlap = true;
 			break;
 		case 'v':
 			g.verbose = true;
