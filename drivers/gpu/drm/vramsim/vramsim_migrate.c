@@ -332,6 +332,35 @@ static u64 vramsim_moved_bytes(const struct migrate_vma *args)
 	return bytes;
 }
 
+/*
+ * Collect the window for migration with @flags.  Returns 0 with the
+ * destinations cleared, 1 if there is nothing to migrate, or -errno.
+ */
+static int vramsim_window_collect(struct vramsim_vram *vram,
+				  struct migrate_vma *args, unsigned long flags)
+{
+	int err;
+
+	args->pgmap_owner = vram;
+	args->flags = flags;
+	err = migrate_vma_setup(args);
+	if (err)
+		return err;
+	if (!args->cpages)
+		return 1;
+	memset(args->dst, 0, args->npages * sizeof(*args->dst));
+	return 0;
+}
+
+/* Move what has a destination, count it, restore the rest. */
+static void vramsim_window_finish(struct migrate_vma *args, u64 *moved)
+{
+	migrate_vma_pages(args);
+	if (moved)
+		*moved += vramsim_moved_bytes(args);
+	migrate_vma_finalize(args);
+}
+
 static int vramsim_window_to_device(struct vramsim_vram *vram,
 				    struct migrate_vma *args, u64 *moved,
 				    bool *full)
@@ -343,18 +372,12 @@ static int vramsim_window_to_device(struct vramsim_vram *vram,
 	for (;;) {
 		unsigned long i = 0, n;
 
-		args->pgmap_owner = vram;
-		args->flags = MIGRATE_VMA_SELECT_SYSTEM;
-		if (compound)
-			args->flags |= MIGRATE_VMA_SELECT_COMPOUND;
-		err = migrate_vma_setup(args);
+		err = vramsim_window_collect(vram, args, MIGRATE_VMA_SELECT_SYSTEM |
+					     (compound ? MIGRATE_VMA_SELECT_COMPOUND : 0));
 		if (err)
-			return err;
-		if (!args->cpages)
-			return 0;
+			return err < 0 ? err : 0;
 
 		again = false;
-		memset(args->dst, 0, args->npages * sizeof(*args->dst));
 		while (i < args->npages && !err) {
 			if (!(args->src[i] & MIGRATE_PFN_MIGRATE)) {
 				i++;
@@ -370,9 +393,7 @@ static int vramsim_window_to_device(struct vramsim_vram *vram,
 		if (err)
 			vramsim_put_dst(args->dst, args->npages);
 
-		migrate_vma_pages(args);
-		*moved += vramsim_moved_bytes(args);
-		migrate_vma_finalize(args);
+		vramsim_window_finish(args, moved);
 		/* No 2 MiB block for a THP: walk again, page by page. */
 		if (err || !again || !compound)
 			return err;
@@ -454,16 +475,12 @@ static int vramsim_window_to_ram(struct vramsim_vram *vram,
 	for (;;) {
 		unsigned long i = 0, n;
 
-		args->pgmap_owner = vram;
-		args->flags = MIGRATE_VMA_SELECT_DEVICE_PRIVATE | select;
-		err = migrate_vma_setup(args);
+		err = vramsim_window_collect(vram, args,
+					     MIGRATE_VMA_SELECT_DEVICE_PRIVATE | select);
 		if (err)
-			return err;
-		if (!args->cpages)
-			return 0;
+			return err < 0 ? err : 0;
 
 		again = false;
-		memset(args->dst, 0, args->npages * sizeof(*args->dst));
 		while (i < args->npages) {
 			/*
 			 * The walk collects holes as "migrate" with no page,
@@ -485,10 +502,7 @@ static int vramsim_window_to_ram(struct vramsim_vram *vram,
 			i += n;
 		}
 
-		migrate_vma_pages(args);
-		if (moved)
-			*moved += vramsim_moved_bytes(args);
-		migrate_vma_finalize(args);
+		vramsim_window_finish(args, moved);
 		if (err || !again || !select)
 			return err;
 		select = 0;
