@@ -11,7 +11,7 @@
 #                           (mm operations on device memory); fault (fault
 #                           injection) with prepare=scrub
 #   stress.tap              vramsim_stress, short run, both policies
-#   fuzz.tap                ioctl fuzzer, 10^4 calls
+#   fuzz.tap                ioctl fuzzer, 10^5 calls
 #   bench-smoke.tap         the benchmark tool on tiny sizes
 #   kmemleak.tap            a kmemleak scan after everything was unloaded
 set -u
@@ -85,7 +85,7 @@ echo "== ioctl fuzzer"
 if [ ! -x "$tools/vramsim_fuzz" ]; then
 	tap_fail "vramsim_fuzz not built" > "$out/fuzz.tap"
 elif modprobe vramsim vram_size=64M; then
-	timeout -k 10 1500 "$tools/vramsim_fuzz" --calls 10000 > "$out/fuzz.tap" 2>&1 ||
+	timeout -k 10 2400 "$tools/vramsim_fuzz" --calls 100000 > "$out/fuzz.tap" 2>&1 ||
 		echo "not ok 999 vramsim_fuzz exited with $?" >> "$out/fuzz.tap"
 else
 	tap_fail "modprobe vramsim" > "$out/fuzz.tap"
