@@ -281,7 +281,11 @@ static unsigned long vramsim_alloc_dst(struct vramsim_vram *vram,
 			return 0;
 		}
 		if (spage) {
-			/* Splitting a THP for less than all of it is a loss. */
+			/*
+			 * Splitting a THP for less than all of it is a loss.
+			 * A hint only: another user may take the space before
+			 * the second walk, which then moves part of the THP.
+			 */
 			*again = vramsim_vram_free_bytes(vram) >= HPAGE_PMD_SIZE;
 			return 0;
 		}
