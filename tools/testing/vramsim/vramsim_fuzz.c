@@ -1427,7 +1427,12 @@ static int op_roundtrip(struct worker *w)
 		return op_migrate(w, WHERE_ARENA);
 	}
 	w->t.roundtrips++;
-	if (pm(w, 950))
+	/*
+	 * Mostly a few pages; one in fifty the whole run, up to 4 MiB with
+	 * THPs in it.  Those took 6 s each on the debug kernel under TCG:
+	 * at one in twenty they were a third of a 10^5-call run's time.
+	 */
+	if (pm(w, 980))
 		len = umin(len, some_pages(w, 8) * PG);
 	valid_migrate(w, "roundtrip", true, (uintptr_t)a, len, &c, &o);
 	if (pm(w, 600)) {
