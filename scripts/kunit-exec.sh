@@ -6,14 +6,15 @@
 # own) and run the KUnit suites built into it, through the kernel tree's
 # own tools/testing/kunit/kunit.py.  kunit.py asks QEMU for KVM before
 # TCG; where /dev/kvm exists but hangs (these machines), a wrapper hides
-# KVM from QEMU (vramsim-accel probes which one works, and caches it).
+# KVM from QEMU (vramsim-accel probes which one works, and caches it where
+# vramsim-run looks).
 set -euo pipefail
 ksrc=${1:?usage: kunit-exec.sh KSRC KOBJ [kunit.py exec options]}
 kobj=${2:?usage: kunit-exec.sh KSRC KOBJ [kunit.py exec options]}
 shift 2
 repo=$(cd "$(dirname "$0")/.." && pwd)
 wrap=$kobj/qemu-wrap
-accel=$("$repo/tools/testing/vramsim/vramsim-accel" "$kobj/arch/x86/boot/bzImage" "$kobj")
+accel=$("$repo/tools/testing/vramsim/vramsim-accel" "$kobj/arch/x86/boot/bzImage" "$repo/build/guest")
 mkdir -p "$wrap"
 cat > "$wrap/qemu-system-x86_64" <<WRAP
 #!/bin/bash
