@@ -118,8 +118,9 @@ guest() {
 }
 guest b > "$results/guest-b.out" 2>&1 &
 guest_b=$!
+declare -A guest_rc
 guest a
-rc_a=$?
+guest_rc[a]=$?
 
 # --- 3. the runner's deterministic, self-contained mode (make bench's; the
 # --- runner's own mechanics, so any kernel will do: the debug one) -------
@@ -152,14 +153,14 @@ runner --collect "$results/runner-out" --log "$results/runner-pin.log" \
 runner_check $? "--pin-boot stops a boot in another state (exit 75, got $rc) after it printed its state"
 
 wait $guest_b
-rc_b=$?
+guest_rc[b]=$?
 wait $kunit_pid
 kunit_rc=$?
 echo "== guest b"
 cat "$results/guest-b.out"
 for g in a b; do
-	rc=rc_$g
-	[ "${!rc}" = 0 ] || { problem "guest $g failed (status ${!rc}, see $results/guest-$g.log)"; failed=$((failed + 1)); }
+	[ "${guest_rc[$g]}" = 0 ] ||
+		{ problem "guest $g failed (status ${guest_rc[$g]}, see $results/guest-$g.log)"; failed=$((failed + 1)); }
 	check_splats "$results/guest-$g.log" "guest $g's run"
 done
 
