@@ -110,7 +110,7 @@ kunit_pid=$!
 # One guest leaves about a third of its vCPU time idle; two, each with half
 # of the suites (guest/test.sh a and b), keep both host cores busy.  Guest
 # a's output is shown as it comes, guest b's once it is done.
-echo "==> Two guests (debug kernel), side by side: a) module tests, vramsim KUnit, prepare=scrub suites, fault injection, stress, 30000 fuzzed ioctls; b) prepare=none suites, 70000 fuzzed ioctls; each ends with a kmemleak scan"
+echo "==> Two guests (debug kernel), side by side: a) module tests, vramsim KUnit, prepare=scrub suites, fault injection, stress; b) prepare=none suites, 10^5 fuzzed ioctls; each ends with a kmemleak scan"
 guest() {
 	"$repo/tools/testing/vramsim/vramsim-run" --kernel "$KOBJ/arch/x86/boot/bzImage" \
 		--modules "$GUEST" --timeout 3600 --log "$results/guest-$1.log" --quiet \
@@ -188,8 +188,7 @@ for policy in scrub none; do
 done
 count_tap "$results/fault-scrub.tap" "fault-injection selftests (prepare=scrub)"
 count_tap "$results/stress.tap" "stress, short run"
-count_tap "$results/fuzz-scrub.tap" "ioctl fuzzer, 30000 calls (prepare=scrub)"
-count_tap "$results/fuzz-none.tap" "ioctl fuzzer, 70000 calls (prepare=none)"
+count_tap "$results/fuzz-scrub.tap" "ioctl fuzzer"
 count_tap "$results/bench-smoke.tap" "benchmark smoke run"
 count_tap "$results/kmemleak-a.tap" "kmemleak scan, guest a"
 count_tap "$results/kmemleak-b.tap" "kmemleak scan, guest b"
