@@ -21,7 +21,7 @@ extern "C" {
  * bumps break compatibility.
  */
 #define VRAMSIM_UAPI_MAJOR	1
-#define VRAMSIM_UAPI_MINOR	0
+#define VRAMSIM_UAPI_MINOR	1
 
 /* Folio orders vramsim hands out: 0 (4 KiB) up to 9 (2 MiB). */
 #define VRAMSIM_NR_ORDERS	10
@@ -35,7 +35,8 @@ extern "C" {
  *
  * Filled by DRM_IOCTL_VRAMSIM_STATS.  Counts are since the driver was
  * loaded, except @vram_free, @live_folios and @pending_frees, which are
- * the state now.
+ * the state now.  Fields from @evictions on are new in 1.1; an older
+ * caller's shorter structure gets what fits.
  */
 struct drm_vramsim_stats {
 	/** @uapi_version: (VRAMSIM_UAPI_MAJOR << 16) | VRAMSIM_UAPI_MINOR. */
@@ -56,6 +57,16 @@ struct drm_vramsim_stats {
 	__u64 allocs[VRAMSIM_NR_ORDERS];
 	/** @frees: device folios freed (->folio_free calls), per order. */
 	__u64 frees[VRAMSIM_NR_ORDERS];
+	/** @evictions: VRAM blocks an eviction moved data out of (1.1). */
+	__u64 evictions;
+	/** @evicted_bytes: bytes evicted from VRAM to system memory (1.1). */
+	__u64 evicted_bytes;
+	/**
+	 * @evict_skipped: device pages an eviction found in use but could
+	 * not move at the time (locked or referenced elsewhere, no system
+	 * memory for them); they stayed in VRAM, intact (1.1).
+	 */
+	__u64 evict_skipped;
 };
 
 /**
@@ -71,11 +82,18 @@ struct drm_vramsim_stats {
  * memory stays unpopulated.  A CPU access to a page in VRAM moves it back
  * on its own.
  *
+ * When the VRAM is full, the driver (module parameter evict=on, the
+ * default) evicts the device memory migrated in longest ago, whoever's it
+ * is, back to system memory, and carries on: a range larger than the VRAM
+ * moves whole, its first part being evicted again to make room for the
+ * rest.  What cannot be evicted at the time stays in VRAM.
+ *
  * Errors: EINVAL (length 0, unaligned or overflowing range, non-zero
  * @flags or @pad, not private anonymous memory), EFAULT (part of the range
- * not mapped), ENOSPC (VRAM full, nothing moved), ENOMEM, EINTR (the
- * caller was killed).  When the VRAM fills up part way, the call succeeds
- * and @moved says how much moved; the rest stays in system memory with its
+ * not mapped), ENOSPC (VRAM full and nothing could be evicted, nothing
+ * moved), ENOMEM, EINTR (the caller was killed).  When the VRAM fills up
+ * part way (evict=off, or nothing left to evict), the call succeeds and
+ * @moved says how much moved; the rest stays in system memory with its
  * contents.  @moved is written back on errors too: the bytes moved before
  * the error, in address order.
  */

@@ -1732,6 +1732,10 @@ static bool check_vram(int fd, const struct drm_vramsim_stats *s0)
 		       (unsigned long long)live_folios(&s));
 	printf(" splits=%llu prepare=%u (%u at the start)\n",
 	       (unsigned long long)s.splits, s.prepare, s0->prepare);
+	ksft_print_msg("vram: evictions=%llu evicted_mib=%llu evict_skipped_pages=%llu\n",
+		       (unsigned long long)(s.evictions - s0->evictions),
+		       (unsigned long long)(s.evicted_bytes - s0->evicted_bytes) >> 20,
+		       (unsigned long long)(s.evict_skipped - s0->evict_skipped));
 	for (o = 0; o < VRAMSIM_NR_ORDERS; o++)
 		if (s.allocs[o] || s.frees[o] || s.live_folios[o])
 			ksft_print_msg("vram: order %u: allocs=%llu frees=%llu live=%llu\n", o,

@@ -12,6 +12,7 @@
 #include <linux/overflow.h>
 #include <linux/sched/mm.h>
 #include <linux/string.h>
+#include <linux/string_choices.h>
 
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
@@ -89,6 +90,10 @@ static const struct kernel_param_ops prepare_ops = {
 };
 module_param_cb(prepare, &prepare_ops, &prepare, 0444);
 MODULE_PARM_DESC(prepare, "What folio_free does before a block is reused: scrub (reset every struct page, default) or none (leave it to the next allocation)");
+
+static bool evict = true;
+module_param(evict, bool, 0444);
+MODULE_PARM_DESC(evict, "When VRAM is full, evict the oldest device memory to RAM (on, default) or move only what fits (off)");
 
 static int vramsim_ioctl_stats(struct drm_device *drm, void *data,
 			       struct drm_file *file)
@@ -190,6 +195,7 @@ static int __init vramsim_init(void)
 			vram_size >> 20, ERR_PTR(err));
 		goto err_devres;
 	}
+	vdev->vram.evict = evict;
 
 	vramsim_debugfs_init(vdev);
 
@@ -199,8 +205,9 @@ static int __init vramsim_init(void)
 		goto err_devres;
 
 	vramsim = vdev;
-	drm_info(&vdev->drm, "%llu MiB of simulated VRAM at pfn %#lx, prepare=%s\n",
-		 vram_size >> 20, vdev->vram.base_pfn, prepare_names[prepare]);
+	drm_info(&vdev->drm, "%llu MiB of simulated VRAM at pfn %#lx, prepare=%s, evict=%s\n",
+		 vram_size >> 20, vdev->vram.base_pfn, prepare_names[prepare],
+		 str_on_off(evict));
 	return 0;
 
 err_devres:

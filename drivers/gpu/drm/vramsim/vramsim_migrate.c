@@ -318,17 +318,18 @@ static unsigned long vramsim_alloc_dst(struct vramsim_vram *vram,
 	return nr;
 }
 
-/* Bytes that migrate_vma_pages() did move in a window. */
-static u64 vramsim_moved_bytes(const struct migrate_vma *args)
+/* Bytes that migrate_vma_pages() or migrate_device_pages() did move. */
+static u64 vramsim_moved_bytes(const unsigned long *src,
+			       const unsigned long *dst, unsigned long npages)
 {
 	u64 bytes = 0;
 	unsigned long i;
 
-	for (i = 0; i < args->npages; i++) {
-		if (!(args->src[i] & MIGRATE_PFN_MIGRATE) || !args->dst[i])
+	for (i = 0; i < npages; i++) {
+		if (!(src[i] & MIGRATE_PFN_MIGRATE) || !dst[i])
 			continue;
-		if ((args->src[i] & MIGRATE_PFN_COMPOUND) &&
-		    (args->dst[i] & MIGRATE_PFN_COMPOUND))
+		if ((src[i] & MIGRATE_PFN_COMPOUND) &&
+		    (dst[i] & MIGRATE_PFN_COMPOUND))
 			bytes += HPAGE_PMD_SIZE;
 		else
 			bytes += PAGE_SIZE;
@@ -361,7 +362,8 @@ static void vramsim_window_finish(struct migrate_vma *args, u64 *moved)
 {
 	migrate_vma_pages(args);
 	if (moved)
-		*moved += vramsim_moved_bytes(args);
+		*moved += vramsim_moved_bytes(args->src, args->dst,
+					      args->npages);
 	migrate_vma_finalize(args);
 }
 
@@ -511,6 +513,73 @@ static int vramsim_window_to_ram(struct vramsim_vram *vram,
 			return err;
 		select = 0;
 	}
+}
+
+/**
+ * vramsim_migrate_pfns_to_ram() - move the device folios at some pfns to RAM
+ * @vram: the VRAM
+ * @pfn: first pfn, the start of a block in use that the caller pinned
+ * @npages: number of pfns, at most a 2 MiB block's
+ *
+ * Eviction's migration: by pfn, with no VMA and no mmap lock, through
+ * migrate_device_pfns().  Each device folio found moves to a RAM folio of
+ * its order, 2 MiB ones whole: a device THP exists only where its VMA
+ * allowed a THP when it was migrated in, and 7.3 can move it no other
+ * way (migrate_device_pages() will not split a folio without a VMA, and
+ * split_folio() is not exported to modules).  A folio that is locked or
+ * has references beyond its mappings is not collected; one for which no
+ * RAM can be had stays.  Either stays in VRAM, contents untouched.
+ *
+ * Only for pfns of blocks in use (see vramsim_evict.c): the walk trusts
+ * page_folio() of every pfn.
+ *
+ * Context: process context, may sleep.
+ * Return: bytes moved.
+ */
+u64 vramsim_migrate_pfns_to_ram(struct vramsim_vram *vram, unsigned long pfn,
+				unsigned long npages)
+{
+	struct vramsim_window *w;
+	unsigned long i, nr;
+	u64 moved;
+
+	if (WARN_ON_ONCE(npages > VRAMSIM_WINDOW_PAGES))
+		return 0;
+	w = vramsim_window_get(vram);
+	if (!w)
+		return 0;
+
+	for (i = 0; i < npages; i++)
+		w->src[i] = pfn + i;
+	migrate_device_pfns(w->src, npages);
+	memset(w->dst, 0, npages * sizeof(*w->dst));
+
+	for (i = 0; i < npages; i += nr) {
+		struct page *spage = migrate_pfn_to_page(w->src[i]);
+		unsigned int order;
+		struct folio *folio;
+
+		nr = 1;
+		if (!spage || !(w->src[i] & MIGRATE_PFN_MIGRATE))
+			continue;
+		order = folio_order(page_folio(spage));
+		nr = 1UL << order;
+		folio = folio_alloc(order ? GFP_TRANSHUGE | __GFP_NOWARN :
+				    GFP_HIGHUSER_MOVABLE, order);
+		if (!folio)
+			continue;
+		folio_lock(folio);
+		vramsim_copy_from_vram(vram, &folio->page, spage, nr);
+		w->dst[i] = migrate_pfn(folio_pfn(folio)) |
+			    (order ? MIGRATE_PFN_COMPOUND : 0);
+	}
+
+	migrate_device_pages(w->src, w->dst, npages);
+	moved = vramsim_moved_bytes(w->src, w->dst, npages);
+	migrate_device_finalize(w->src, w->dst, npages);
+
+	vramsim_window_put(vram, w);
+	return moved;
 }
 
 /*

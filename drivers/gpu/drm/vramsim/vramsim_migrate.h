@@ -15,6 +15,9 @@ int vramsim_migrate_range(struct vramsim_vram *vram, struct mm_struct *mm,
 			  unsigned long start, unsigned long len, bool to_device,
 			  u64 *moved);
 
+u64 vramsim_migrate_pfns_to_ram(struct vramsim_vram *vram, unsigned long pfn,
+				unsigned long npages);
+
 void vramsim_backing_free(struct vramsim_vram *vram, unsigned long pgoff,
 			  unsigned long nr);
 void vramsim_backing_fini(struct vramsim_vram *vram);

@@ -8,7 +8,9 @@
  * vramsim_folio_alloc and vramsim_folio_free fire once per folio, so their
  * counts are folios allocated and freed (pieces of a split folio count as
  * folios).  vramsim_blocks_return fires once per batch of blocks returned
- * to the buddy.
+ * to the buddy.  vramsim_evict fires once per block an eviction tried:
+ * bytes it moved to RAM, device pages it had to leave (skipped), and why
+ * (a full VRAM or teardown).
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM vramsim
@@ -90,6 +92,27 @@ TRACE_EVENT(vramsim_folio_split,
 	    TP_printk("head_pfn=%#lx head_order=%u tail_pfn=%#lx tail_order=%u",
 		      __entry->head_pfn, __entry->head_order,
 		      __entry->tail_pfn, __entry->tail_order)
+);
+
+TRACE_EVENT(vramsim_evict,
+	    TP_PROTO(unsigned long pfn, unsigned int order, u64 bytes,
+		     unsigned int skipped, int reason),
+	    TP_ARGS(pfn, order, bytes, skipped, reason),
+	    TP_STRUCT__entry(__field(unsigned long, pfn)
+			     __field(u64, bytes)
+			     __field(unsigned int, order)
+			     __field(unsigned int, skipped)
+			     __field(int, reason)),
+	    TP_fast_assign(__entry->pfn = pfn;
+			   __entry->bytes = bytes;
+			   __entry->order = order;
+			   __entry->skipped = skipped;
+			   __entry->reason = reason;),
+	    TP_printk("pfn=%#lx order=%u bytes=%llu skipped=%u reason=%s",
+		      __entry->pfn, __entry->order, __entry->bytes,
+		      __entry->skipped,
+		      __print_symbolic(__entry->reason, { 0, "alloc" },
+				       { 1, "teardown" }))
 );
 
 #endif /* _VRAMSIM_TRACE_H_ */

@@ -24,7 +24,9 @@
 #include <linux/ioport.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/string_choices.h>
 
 #include <drm/drm_buddy.h>
 #include <drm/drm_print.h>
@@ -96,6 +98,8 @@ static unsigned long vramsim_return_pending(struct vramsim_vram *vram,
 
 		vramsim_backing_free(vram, gpu_buddy_block_offset(vb->block) >> PAGE_SHIFT,
 				     size >> PAGE_SHIFT);
+		list_del(&vb->lru);
+		vram->lru_len--;
 		bytes += size;
 		gpu_buddy_free_block(&vram->mm, vb->block);
 		kfree(vb);
@@ -138,21 +142,30 @@ void vramsim_vram_drain(struct vramsim_vram *vram)
 }
 EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_drain);
 
-/*
- * Device pages pin the module: memunmap_pages() at unload would wait for
- * them forever.  The core puts the page map reference only after
- * ->folio_free returns, so unload cannot free this code under its feet.
+/**
+ * vramsim_block_put() - drop pages (or an eviction's pin) from a block
+ * @vram: the VRAM
+ * @vb: the block
+ * @nr: how many to drop from @vb->live_pages
+ *
+ * Queues the block for return to the buddy when the count reaches zero.
+ * Unless this call dropped the count to zero, another CPU may free @vb and
+ * its block as soon as the count is dropped: the caller reads what it
+ * needs of them before.
+ *
+ * Context: any, including atomic; no sleeping, no allocation.
+ * Return: true if the block was queued.
  */
-static void vramsim_pages_get(struct vramsim_vram *vram, unsigned long nr)
+bool vramsim_block_put(struct vramsim_vram *vram, struct vramsim_block *vb,
+		       unsigned int nr)
 {
-	if (atomic_long_fetch_add(nr, &vram->live_pages) == 0)
-		__module_get(THIS_MODULE);
-}
-
-static void vramsim_pages_put(struct vramsim_vram *vram, unsigned long nr)
-{
-	if (atomic_long_sub_and_test(nr, &vram->live_pages))
-		module_put(THIS_MODULE);
+	/* Full barrier: every piece's prepare is visible before the block is. */
+	if (!atomic_sub_and_test(nr, &vb->live_pages))
+		return false;
+	atomic64_inc(&vram->stats.pending);
+	if (llist_add(&vb->free_node, &vram->pending))
+		queue_work(system_dfl_wq, &vram->free_work);
+	return true;
 }
 
 /**
@@ -164,9 +177,8 @@ static void vramsim_pages_put(struct vramsim_vram *vram, unsigned long nr)
  *
  * The second half of ->folio_free, after the prepare step: once the last
  * page of @vb is released, the block is queued for return to the buddy.
- * Unless this call released the last page, @vb and its block may be freed
- * by another CPU as soon as this call's pages are dropped from the count:
- * everything needed of them is read before.
+ * Everything needed of @vb is read before its count drops (see
+ * vramsim_block_put()).
  *
  * Context: any, including atomic; no sleeping, no allocation.
  */
@@ -174,21 +186,12 @@ void vramsim_folio_release(struct vramsim_vram *vram, struct vramsim_block *vb,
 			   unsigned long pfn, unsigned int order)
 {
 	unsigned int block_order = gpu_buddy_block_order(vb->block);
-	unsigned long nr = 1UL << order;
 	bool last;
 
 	atomic64_inc(&vram->stats.frees[order]);
 	atomic64_dec(&vram->stats.live[order]);
-
-	/* Full barrier: every piece's prepare is visible before the block is. */
-	last = atomic_sub_and_test(nr, &vb->live_pages);
+	last = vramsim_block_put(vram, vb, 1U << order);
 	trace_vramsim_folio_free(pfn, order, block_order, last);
-	if (last) {
-		atomic64_inc(&vram->stats.pending);
-		if (llist_add(&vb->free_node, &vram->pending))
-			queue_work(system_dfl_wq, &vram->free_work);
-	}
-	vramsim_pages_put(vram, nr);
 }
 
 /*
@@ -274,6 +277,45 @@ static int vramsim_alloc_block(struct vramsim_vram *vram, unsigned int order,
 	return 0;
 }
 
+/*
+ * Eviction passes an allocation may start before it gives up, and the
+ * least each evicts: space freed by an eviction is not reserved, so while
+ * other allocations run, a pass that frees only what this one needs may
+ * see it taken before the retry; each pass evicts twice what the last did.
+ * 2 MiB is one migration window: a walk to the device needs that much for
+ * one window anyway, and one pass over a whole block costs less per page
+ * than one pass per page.
+ */
+#define VRAMSIM_EVICT_TRIES	4
+#define VRAMSIM_EVICT_MIN	SZ_2M
+
+/*
+ * Take a block of @order from the buddy, returning pending frees first if
+ * it is full.  Called with vram->lock held.
+ */
+static int vramsim_take_block(struct vramsim_vram *vram, unsigned int order,
+			      struct gpu_buddy_block **block, bool *drained)
+{
+	int err;
+
+	if (vram->dying)
+		return -ENODEV;
+	err = vramsim_alloc_block(vram, order, block);
+	if (err == -ENOSPC && vramsim_return_pending(vram, true)) {
+		atomic64_inc(&vram->stats.drains);
+		*drained = true;
+		err = vramsim_alloc_block(vram, order, block);
+	}
+	/*
+	 * The buddy reports any failure, its own failed kmalloc included, as
+	 * -ENOSPC.  A 4 KiB block cannot be missing while space is left (any
+	 * free block splits down to one), so that is memory, not a full VRAM.
+	 */
+	if (err == -ENOSPC && !order && vram->mm.avail)
+		err = -ENOMEM;
+	return err;
+}
+
 /**
  * vramsim_vram_alloc_folio() - allocate a device folio
  * @vram: the VRAM
@@ -281,17 +323,25 @@ static int vramsim_alloc_block(struct vramsim_vram *vram, unsigned int order,
  *
  * Takes a naturally aligned block from the buddy and initialises its pages
  * as one device-private folio of @order.  If the buddy is full, blocks whose
- * frees are still pending are returned first and the allocation retried.
+ * frees are still pending are returned first and the allocation retried;
+ * if it is still full and @vram->evict is set, the oldest blocks are
+ * evicted to RAM (vramsim_evict()) and the allocation retried.
+ *
+ * The caller may hold locked device folios (destinations of a migration in
+ * progress) and the mmap lock: eviction only trylocks folios and skips
+ * those it cannot lock.
  *
  * Context: process context, may sleep.
  * Return: the folio, locked, with a reference; ERR_PTR(-ENOSPC) when the
- * VRAM is full, -ENOMEM, -EINVAL for a bad order, -ENODEV during teardown.
+ * VRAM is full (and nothing could be evicted), -ENOMEM, -EINVAL for a bad
+ * order, -ENODEV during teardown.
  */
 struct folio *vramsim_vram_alloc_folio(struct vramsim_vram *vram,
 				       unsigned int order)
 {
 	struct gpu_buddy_block *block;
 	struct vramsim_block *vb;
+	unsigned int tries = 0;
 	bool drained = false;
 	struct folio *folio;
 	unsigned long pfn;
@@ -304,50 +354,47 @@ struct folio *vramsim_vram_alloc_folio(struct vramsim_vram *vram,
 	if (!vb)
 		return ERR_PTR(-ENOMEM);
 
-	mutex_lock(&vram->lock);
-	if (vram->dying) {
-		err = -ENODEV;
-		goto err_unlock;
+	for (;;) {
+		mutex_lock(&vram->lock);
+		err = vramsim_take_block(vram, order, &block, &drained);
+		if (err != -ENOSPC || !vram->evict || tries++ == VRAMSIM_EVICT_TRIES)
+			break;
+		mutex_unlock(&vram->lock);
+		/* Freed blocks come back to the buddy at the next try. */
+		if (!vramsim_evict(vram, max_t(u64, PAGE_SIZE << order,
+					       VRAMSIM_EVICT_MIN) << (tries - 1),
+				   VRAMSIM_EVICT_ALLOC)) {
+			mutex_lock(&vram->lock);
+			break;
+		}
 	}
-	err = vramsim_alloc_block(vram, order, &block);
-	if (err == -ENOSPC && vramsim_return_pending(vram, true)) {
-		atomic64_inc(&vram->stats.drains);
-		drained = true;
-		err = vramsim_alloc_block(vram, order, &block);
+	if (err) {
+		mutex_unlock(&vram->lock);
+		kfree(vb);
+		return ERR_PTR(err);
 	}
-	/*
-	 * The buddy reports any failure, its own failed kmalloc included, as
-	 * -ENOSPC.  A 4 KiB block cannot be missing while space is left (any
-	 * free block splits down to one), so that is memory, not a full VRAM.
-	 */
-	if (err == -ENOSPC && !order && vram->mm.avail)
-		err = -ENOMEM;
-	if (err)
-		goto err_unlock;
-	mutex_unlock(&vram->lock);
-
-	vb->block = block;
-	atomic_set(&vb->live_pages, 1 << order);
 
 	/*
 	 * Never page_folio() or page_pgmap() here: a page freed without a
 	 * prepare may still carry the compound state of its last folio.
+	 * The folio is whole before the block is on the LRU, the only way
+	 * an eviction finds its pfns.
 	 */
 	pfn = vram->base_pfn + (gpu_buddy_block_offset(block) >> PAGE_SHIFT);
 	folio = (struct folio *)pfn_to_page(pfn);
 	zone_device_folio_init(folio, &vram->pgmap, order);
+	vb->block = block;
+	atomic_set(&vb->live_pages, 1 << order);
+	vb->evict_seq = 0;
 	folio_set_zone_device_data(folio, vb);
+	list_add_tail(&vb->lru, &vram->lru);
+	vram->lru_len++;
+	mutex_unlock(&vram->lock);
 
-	vramsim_pages_get(vram, 1UL << order);
 	trace_vramsim_folio_alloc(pfn, gpu_buddy_block_offset(block), order, drained);
 	atomic64_inc(&vram->stats.allocs[order]);
 	atomic64_inc(&vram->stats.live[order]);
 	return folio;
-
-err_unlock:
-	mutex_unlock(&vram->lock);
-	kfree(vb);
-	return ERR_PTR(err);
 }
 EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_alloc_folio);
 
@@ -387,6 +434,7 @@ int vramsim_vram_init(struct vramsim_vram *vram, struct device *dev, u64 size,
 	mutex_init(&vram->lock);
 	init_llist_head(&vram->pending);
 	INIT_WORK(&vram->free_work, vramsim_free_work);
+	INIT_LIST_HEAD(&vram->lru);
 	xa_init_flags(&vram->backing, XA_FLAGS_ACCOUNT);
 	err = vramsim_windows_init(vram);
 	if (err)
@@ -442,9 +490,10 @@ EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_init);
  * vramsim_vram_fini() - tear down simulated VRAM
  * @vram: the VRAM
  *
- * Waits for every device page to be freed, returns all blocks to the buddy
- * and releases the page map, the backing store and the address range.
- * Reports leaked VRAM in the kernel log.
+ * Evicts every device page still in use to RAM (the processes that map
+ * them keep their data), returns all blocks to the buddy and releases the
+ * page map, the backing store and the address range.  Reports leaked VRAM
+ * in the kernel log.
  *
  * Context: process context, may sleep.
  */
@@ -457,13 +506,8 @@ void vramsim_vram_fini(struct vramsim_vram *vram)
 	vram->dying = true;
 	mutex_unlock(&vram->lock);
 
-	/*
-	 * Device pages hold a module reference, so unload cannot get here
-	 * with pages in use; a caller inside the module (KUnit) could.
-	 */
-	if (atomic_long_read(&vram->live_pages))
-		dev_err(vram->dev, "%ld device pages still in use, waiting for them\n",
-			atomic_long_read(&vram->live_pages));
+	/* No allocation now: move what is left to RAM. */
+	vramsim_evict_all(vram);
 
 	/* Waits until every device page has been through ->folio_free. */
 	memunmap_pages(&vram->pgmap);
@@ -552,6 +596,9 @@ void vramsim_vram_get_stats(struct vramsim_vram *vram,
 		stats->allocs[i] = atomic64_read(&c->allocs[i]);
 		stats->frees[i] = atomic64_read(&c->frees[i]);
 	}
+	stats->evictions = atomic64_read(&c->evictions);
+	stats->evicted_bytes = atomic64_read(&c->evicted_bytes);
+	stats->evict_skipped = atomic64_read(&c->evict_skipped);
 }
 EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_get_stats);
 
@@ -573,6 +620,9 @@ void vramsim_vram_print(struct vramsim_vram *vram, struct drm_printer *p)
 		   s.pending_frees, (u64)atomic64_read(&vram->stats.returned),
 		   atomic64_read(&vram->stats.drains), s.splits);
 	drm_printf(p, "backing_pages: %lld\n", atomic64_read(&vram->stats.backing));
+	drm_printf(p, "evict: %s evictions: %llu evicted_bytes: %llu evict_skipped: %llu\n",
+		   str_on_off(vram->evict), s.evictions, s.evicted_bytes,
+		   s.evict_skipped);
 	drm_printf(p, "order      live    allocs     frees\n");
 	for (i = 0; i < VRAMSIM_NR_ORDERS; i++)
 		drm_printf(p, "%5d %9llu %9llu %9llu\n", i, s.live_folios[i],

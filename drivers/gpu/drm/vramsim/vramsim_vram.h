@@ -49,9 +49,14 @@ enum vramsim_prepare {
  * struct vramsim_block - one buddy block in use as device memory
  * @block: the buddy block (its order is the block's order in pages: the
  *	buddy's chunk size is PAGE_SIZE)
- * @live_pages: pages of the block not yet freed; the folio holding the block
- *	may have been split, so this counts pages, not folios
- * @free_node: link in &vramsim_vram.pending once the last page is freed
+ * @live_pages: pages of the block not yet freed, plus one while an eviction
+ *	works on the block; the folio holding the block may have been split,
+ *	so this counts pages, not folios
+ * @free_node: link in &vramsim_vram.pending once the count reaches zero
+ * @lru: link in &vramsim_vram.lru, from allocation until the block is back
+ *	in the buddy; under &vramsim_vram.lock
+ * @evict_seq: the last eviction pass that looked at the block; under
+ *	&vramsim_vram.lock
  *
  * Every device folio's zone_device_data points to its block, including
  * the pieces of a split folio.
@@ -60,6 +65,18 @@ struct vramsim_block {
 	struct gpu_buddy_block *block;
 	atomic_t live_pages;
 	struct llist_node free_node;
+	struct list_head lru;
+	unsigned long evict_seq;
+};
+
+/**
+ * enum vramsim_evict_reason - why device memory is evicted to RAM
+ * @VRAMSIM_EVICT_ALLOC: an allocation found the VRAM full
+ * @VRAMSIM_EVICT_TEARDOWN: the VRAM is going away (rmmod)
+ */
+enum vramsim_evict_reason {
+	VRAMSIM_EVICT_ALLOC,
+	VRAMSIM_EVICT_TEARDOWN,
 };
 
 /**
@@ -72,6 +89,10 @@ struct vramsim_block {
  * @returned: blocks returned to the buddy
  * @drains: times an allocation found the buddy full and drained pending frees
  * @backing: system pages in the backing store now
+ * @evictions: blocks an eviction moved something out of
+ * @evicted_bytes: bytes of device memory evicted to RAM
+ * @evict_skipped: device pages an eviction found in use but could not move
+ *	(locked by a migration or fault, an extra reference, no RAM)
  */
 struct vramsim_counters {
 	atomic64_t allocs[VRAMSIM_NR_ORDERS];
@@ -82,6 +103,9 @@ struct vramsim_counters {
 	atomic64_t returned;
 	atomic64_t drains;
 	atomic64_t backing;
+	atomic64_t evictions;
+	atomic64_t evicted_bytes;
+	atomic64_t evict_skipped;
 };
 
 /**
@@ -92,15 +116,19 @@ struct vramsim_counters {
  * @size: bytes of VRAM
  * @prepare: free-time policy, see &enum vramsim_prepare; fixed for the
  *	device's VRAM, changed only on the benchmark's private instances
- * @lock: protects @mm and @dying; a mutex because the buddy allocates
- *	with GFP_KERNEL
+ * @evict: evict the oldest blocks to RAM when an allocation finds the VRAM
+ *	full (else it fails with -ENOSPC); set before the VRAM is used
+ * @lock: protects @mm, @dying, @lru, @lru_len and @evict_seq; a mutex
+ *	because the buddy allocates with GFP_KERNEL
  * @mm: the buddy allocator over [0, @size)
  * @dying: set at teardown; no allocation after it
  * @pending: blocks whose last page was freed, not yet returned to @mm;
  *	filled locklessly by ->folio_free, emptied under @lock
  * @free_work: returns @pending to @mm
- * @live_pages: device pages in use; while not 0 the VRAM holds a reference
- *	on the module, so rmmod fails with EBUSY instead of waiting for them
+ * @lru: blocks allocated from @mm and not yet returned, oldest first: the
+ *	eviction order (vramsim_evict.c)
+ * @lru_len: blocks on @lru
+ * @evict_seq: number of the last eviction pass
  * @backing: contents of the VRAM: system pages indexed by page offset,
  *	allocated on first write, freed when their block is returned
  * @windows: %VRAMSIM_NR_WINDOWS migration windows (vramsim_migrate.c), so
@@ -114,6 +142,7 @@ struct vramsim_vram {
 	unsigned long base_pfn;
 	u64 size;
 	enum vramsim_prepare prepare;
+	bool evict;
 
 	struct mutex lock;	/* the buddy's driver lock; see above */
 	struct gpu_buddy mm;
@@ -121,7 +150,9 @@ struct vramsim_vram {
 
 	struct llist_head pending;
 	struct work_struct free_work;
-	atomic_long_t live_pages;
+	struct list_head lru;
+	unsigned long lru_len;
+	unsigned long evict_seq;
 
 	struct xarray backing;
 	struct vramsim_window *windows;
@@ -142,6 +173,12 @@ void vramsim_folio_prepare(struct folio *folio, unsigned long nr,
 			   struct dev_pagemap *pgmap);
 void vramsim_folio_release(struct vramsim_vram *vram, struct vramsim_block *vb,
 			   unsigned long pfn, unsigned int order);
+bool vramsim_block_put(struct vramsim_vram *vram, struct vramsim_block *vb,
+		       unsigned int nr);
+
+u64 vramsim_evict(struct vramsim_vram *vram, u64 bytes,
+		  enum vramsim_evict_reason reason);
+void vramsim_evict_all(struct vramsim_vram *vram);
 
 u64 vramsim_vram_free_bytes(struct vramsim_vram *vram);
 void vramsim_vram_get_stats(struct vramsim_vram *vram,

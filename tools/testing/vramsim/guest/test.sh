@@ -16,6 +16,8 @@
 #                           (migration), race (concurrency), mm (mm
 #                           operations on device memory), fault (fault
 #                           injection)
+#      evict-<policy>.tap   eviction and unload by eviction, both
+#                           policies, 8 MiB VRAM
 #      stress.tap           vramsim_stress, short run, both policies
 #      kmemleak-a.tap       a kmemleak scan after everything was unloaded
 #   b: <suite>-none.tap     migrate, race, mm with prepare=none
@@ -53,16 +55,17 @@ cat "$out/kunit.ktap"
 fi
 
 # run_suite NAME POLICY SECONDS PROGRAM [ARGS]: one userspace suite on a
-# freshly loaded 64 MiB VRAM with prepare=POLICY, bounded in time.
+# freshly loaded VRAM of $VRAM (default 64 MiB) with prepare=POLICY and the
+# default evict=on, bounded in time.
 run_suite() {
-	local name=$1 policy=$2 secs=$3 prog=$4
+	local name=$1 policy=$2 secs=$3 prog=$4 vram=${VRAM:-64M}
 	local tap=$out/$name-$policy.tap
 	shift 4
-	echo "== $name, prepare=$policy"
+	echo "== $name, prepare=$policy, vram_size=$vram"
 	unload
 	if [ ! -x "$tools/$prog" ]; then
 		tap_fail "$prog not built" > "$tap"
-	elif ! modprobe vramsim vram_size=64M prepare="$policy"; then
+	elif ! modprobe vramsim vram_size="$vram" prepare="$policy"; then
 		tap_fail "modprobe vramsim prepare=$policy" > "$tap"
 	else
 		timeout -k 10 "$secs" "$tools/$prog" "$@" > "$tap" 2>&1
@@ -104,6 +107,10 @@ run_fuzz() {
 
 if in_part a; then
 policy_suites scrub
+# Eviction and unload by eviction, both policies, on 8 MiB: oversubscribed
+# 3x in 24 MiB (about 3 minutes per policy).
+VRAM=8M run_suite evict scrub 900 vramsim_evict_test
+VRAM=8M run_suite evict none 900 vramsim_evict_test
 # The fail-nth sweeps under one policy (the allocation paths they reach do
 # not depend on it).  random_two_threads is left out: it hung a guest once
 # and is being looked into (docs/testing.md, "Limits").

@@ -434,6 +434,102 @@ static void vramsim_test_split_returns_block_once(struct kunit *test)
 							vram_pages(vram)), 0);
 }
 
+/* [addr, addr + len) of the test's mm: moved to (or from) @vram. */
+static u64 migrate(struct kunit *test, struct vramsim_vram *vram,
+		   unsigned long addr, unsigned long len, bool to_device)
+{
+	u64 moved = 0;
+	int err;
+
+	err = vramsim_migrate_range(vram, current->mm, addr, len, to_device, &moved);
+	KUNIT_EXPECT_EQ_MSG(test, err, 0, "migration %s: %pe",
+			    to_device ? "to the device" : "to RAM", ERR_PTR(err));
+	return moved;
+}
+
+/*
+ * Eviction, oldest first, and unload by eviction: three 2 MiB ranges of
+ * this test's mm go into a 4 MiB VRAM in turn; the third evicts the first
+ * (a RAM THP again), not the second.  A folio in use but locked and
+ * unmapped (an allocation in progress) cannot be evicted: it is skipped
+ * and counted, and an allocation that finds nothing else to evict fails
+ * with -ENOSPC.  Then the VRAM is torn down with a range still on the
+ * device: the teardown brings it home.
+ */
+static void vramsim_test_evict_oldest_first(struct kunit *test)
+{
+	struct vramsim_test *t = vramsim_test_init(test, SZ_4M, test_policy(test));
+	struct vramsim_vram *vram = &t->vram;
+	unsigned long map, addr;
+	struct drm_vramsim_stats s;
+	struct folio *busy, *folio;
+	struct page *page;
+
+	vram->evict = true;
+	/* Four aligned 2 MiB ranges. */
+	map = kunit_vm_mmap(test, NULL, 0, 5 * SZ_2M, PROT_READ | PROT_WRITE,
+			    MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(map));
+	addr = ALIGN(map, SZ_2M);
+	mmap_write_lock(current->mm);
+	vm_flags_set(vma_lookup(current->mm, addr), VM_HUGEPAGE);
+	mmap_write_unlock(current->mm);
+
+	KUNIT_EXPECT_EQ(test, migrate(test, vram, addr, SZ_2M, true), (u64)SZ_2M);
+	KUNIT_EXPECT_EQ(test, migrate(test, vram, addr + SZ_2M, SZ_2M, true), (u64)SZ_2M);
+	vramsim_vram_get_stats(vram, &s);
+	KUNIT_EXPECT_EQ(test, s.vram_free, 0);
+	KUNIT_EXPECT_EQ(test, s.evictions, 0);
+
+	/* Full: the third range evicts the first. */
+	KUNIT_EXPECT_EQ(test, migrate(test, vram, addr + 2 * SZ_2M, SZ_2M, true), (u64)SZ_2M);
+	vramsim_vram_get_stats(vram, &s);
+	KUNIT_EXPECT_EQ(test, s.evictions, 1);
+	KUNIT_EXPECT_EQ(test, s.evicted_bytes, (u64)SZ_2M);
+	KUNIT_EXPECT_EQ(test, s.evict_skipped, 0);
+	KUNIT_EXPECT_EQ(test, s.live_folios[ORDER_2M], 2);
+	/* Nothing of the first range is left on the device, all of the second is. */
+	KUNIT_EXPECT_EQ(test, migrate(test, vram, addr, SZ_2M, false), 0);
+	KUNIT_EXPECT_EQ(test, migrate(test, vram, addr + SZ_2M, SZ_2M, false), (u64)SZ_2M);
+
+	/* The second's block is free again: an allocation in progress takes it. */
+	vramsim_vram_drain(vram);
+	busy = vramsim_vram_alloc_folio(vram, ORDER_2M);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, busy);
+	/* In use: the third range (evictable, older) and @busy (not). */
+	folio = vramsim_vram_alloc_folio(vram, 0);
+	KUNIT_EXPECT_NOT_ERR_OR_NULL(test, folio);
+	vramsim_vram_get_stats(vram, &s);
+	KUNIT_EXPECT_EQ(test, s.evictions, 2);
+	KUNIT_EXPECT_EQ(test, s.evict_skipped, 0);
+	if (!IS_ERR_OR_NULL(folio)) {
+		/* Now nothing can be evicted: ENOSPC at once, both skipped. */
+		struct folio *none = vramsim_vram_alloc_folio(vram, ORDER_2M);
+
+		KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(none), -ENOSPC);
+		if (!IS_ERR_OR_NULL(none)) {
+			folio_unlock(none);
+			folio_put(none);
+		}
+		vramsim_vram_get_stats(vram, &s);
+		KUNIT_EXPECT_EQ(test, s.evict_skipped, PAGES_2M + 1);
+		KUNIT_EXPECT_EQ(test, s.evictions, 2);
+		folio_unlock(folio);
+		folio_put(folio);
+	}
+	folio_unlock(busy);
+	folio_put(busy);
+
+	/* One range on the device again, then unload with it there. */
+	KUNIT_EXPECT_EQ(test, migrate(test, vram, addr + 3 * SZ_2M, SZ_2M, true), (u64)SZ_2M);
+	vramsim_test_fini(t);
+	/* The page map is gone; the range is in RAM (GUP-fast sees only that). */
+	KUNIT_ASSERT_EQ(test, get_user_pages_fast(addr + 3 * SZ_2M, 1, 0, &page), 1);
+	KUNIT_EXPECT_FALSE(test, is_zone_device_page(page));
+	KUNIT_EXPECT_EQ(test, folio_order(page_folio(page)), ORDER_2M);
+	put_page(page);
+}
+
 /*
  * The in-kernel benchmark runs on a private VRAM instance: a device whose
  * VRAM is in use, and whose policy is the other one, sees nothing of it.
@@ -474,6 +570,7 @@ static struct kunit_case vramsim_vram_cases[] = {
 	KUNIT_CASE_PARAM(vramsim_test_reuse_2m_as_4k_and_back, vramsim_policy_gen_params),
 	KUNIT_CASE_PARAM(vramsim_test_full_with_pending_frees, vramsim_policy_gen_params),
 	KUNIT_CASE_PARAM(vramsim_test_split_returns_block_once, vramsim_policy_gen_params),
+	KUNIT_CASE_PARAM(vramsim_test_evict_oldest_first, vramsim_policy_gen_params),
 	KUNIT_CASE(vramsim_test_bench_is_private),
 	{}
 };

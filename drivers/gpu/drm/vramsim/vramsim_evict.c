@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vramsim: eviction, making room in VRAM by moving device memory to RAM.
+ *
+ * Which blocks go first.  Every block in use is on vram->lru, in the order
+ * it was allocated: a FIFO by migration into VRAM, "least recently migrated
+ * in" first.  An allocation appends its block under vram->lock, which it
+ * holds anyway; the block leaves the list when it goes back to the buddy
+ * (vramsim_return_pending(), same lock).  So ->folio_free, which may run in
+ * atomic context, never touches the list and the free path costs nothing
+ * more.  A FIFO and not an LRU of accesses: a CPU access to a device page
+ * migrates it to RAM, and the simulated GPU has no accessed bits, so the
+ * time of migration in is the only age the driver knows.  A block an
+ * eviction pass has looked at goes to the end of the list, so that the
+ * next pass starts with blocks not tried yet; blocks whose pages are all
+ * freed but not yet returned stay on the list until the next drain and are
+ * passed over.
+ *
+ * How a block is evicted.  Under vram->lock, the block is pinned: one more
+ * count in vb->live_pages, taken only while the count is not zero, so that
+ * the block cannot go back to the buddy, and its pfns to somebody else,
+ * while the eviction works on them.  Then, without the lock,
+ * vramsim_migrate_pfns_to_ram() collects the block's pfns with
+ * migrate_device_pfns() and moves every device folio it finds there to a
+ * RAM folio of the same order.  Dropping the pin queues the block if
+ * everything in it was freed meanwhile.
+ *
+ * Only the pfns of a pinned block in use are walked, never free VRAM.
+ * Under prepare=none, free pages keep the compound state of their last
+ * folio (a freed order-9 folio's tails still name their old head), and the
+ * core's pfn walkers trust page_folio() of every pfn.  A block in use has
+ * no stale page: vramsim_vram_alloc_folio() initialises a folio over the
+ * whole block before putting it on the list, and the pieces the core splits
+ * it into are folios of their own, freed ones included.  So the walk is
+ * the same under both policies and costs nothing extra under either.
+ */
+
+#include <linux/delay.h>
+#include <linux/device.h>
+#include <linux/jiffies.h>
+#include <linux/minmax.h>
+#include <linux/sched.h>
+
+#include <kunit/visibility.h>
+
+#include "vramsim_migrate.h"
+#include "vramsim_trace.h"
+#include "vramsim_vram.h"
+
+/*
+ * The oldest block not yet looked at by pass @seq, pinned, or NULL once
+ * every block on the list has been looked at (or @budget blocks, which
+ * bounds a pass racing with others that rotate the list too).
+ */
+static struct vramsim_block *vramsim_evict_pick(struct vramsim_vram *vram,
+						unsigned long seq,
+						unsigned long *budget)
+{
+	struct vramsim_block *vb;
+
+	lockdep_assert_held(&vram->lock);
+
+	while (*budget && !list_empty(&vram->lru)) {
+		vb = list_first_entry(&vram->lru, struct vramsim_block, lru);
+		if (vb->evict_seq == seq)
+			return NULL;
+		(*budget)--;
+		vb->evict_seq = seq;
+		list_move_tail(&vb->lru, &vram->lru);
+		if (atomic_inc_not_zero(&vb->live_pages))
+			return vb;
+	}
+	return NULL;
+}
+
+/* Evict what can be of pinned block @vb, then drop the pin. */
+static u64 vramsim_evict_block(struct vramsim_vram *vram,
+			       struct vramsim_block *vb,
+			       enum vramsim_evict_reason reason)
+{
+	unsigned int order = gpu_buddy_block_order(vb->block);
+	unsigned long pfn = vram->base_pfn +
+			    (gpu_buddy_block_offset(vb->block) >> PAGE_SHIFT);
+	int left;
+	u64 bytes;
+
+	bytes = vramsim_migrate_pfns_to_ram(vram, pfn, 1UL << order);
+
+	/*
+	 * What is still counted, besides the pin, was in use and could not
+	 * move: locked (a migration or a fault has it), referenced beyond its
+	 * mappings, or no RAM for it.  Pages freed meanwhile are not counted.
+	 */
+	left = atomic_read(&vb->live_pages) - 1;
+	if (left > 0)
+		atomic64_add(left, &vram->stats.evict_skipped);
+	if (bytes) {
+		atomic64_inc(&vram->stats.evictions);
+		atomic64_add(bytes, &vram->stats.evicted_bytes);
+	}
+	trace_vramsim_evict(pfn, order, bytes, max(left, 0), reason);
+
+	/* Nothing of @vb after this: it may be freed. */
+	vramsim_block_put(vram, vb, 1);
+	return bytes;
+}
+
+/**
+ * vramsim_evict() - move the oldest device memory to RAM
+ * @vram: the VRAM
+ * @bytes: stop once this much has been evicted
+ * @reason: why, for the tracepoint
+ *
+ * Evicts blocks in the order they were allocated, each whole, until @bytes
+ * have moved or every block in use has been tried once.  Data always
+ * survive: a folio moves only once its contents are copied; a folio that
+ * cannot move now (locked, pinned, no RAM for it) stays and is counted in
+ * the evict_skipped counter.  The space freed is in the buddy after the next
+ * drain of pending frees (vramsim_vram_alloc_folio() does one).
+ *
+ * Context: process context, may sleep; must not hold @vram->lock.  The
+ * caller may hold device folio locks and an mmap lock (see
+ * vramsim_vram_alloc_folio()).
+ * Return: bytes evicted.
+ */
+u64 vramsim_evict(struct vramsim_vram *vram, u64 bytes,
+		  enum vramsim_evict_reason reason)
+{
+	struct vramsim_block *vb;
+	unsigned long seq, budget;
+	u64 done = 0;
+
+	mutex_lock(&vram->lock);
+	seq = ++vram->evict_seq;
+	budget = vram->lru_len;
+	mutex_unlock(&vram->lock);
+
+	while (done < bytes) {
+		mutex_lock(&vram->lock);
+		vb = vramsim_evict_pick(vram, seq, &budget);
+		mutex_unlock(&vram->lock);
+		if (!vb)
+			break;
+		done += vramsim_evict_block(vram, vb, reason);
+		cond_resched();
+	}
+	return done;
+}
+EXPORT_SYMBOL_IF_KUNIT(vramsim_evict);
+
+/**
+ * vramsim_evict_all() - move all device memory to RAM, for teardown
+ * @vram: the VRAM, with allocation stopped (@vram->dying set)
+ *
+ * Returns when no block is in use any more: every device page was evicted
+ * or freed.  A page that cannot move now (a fault or a migration to RAM
+ * holds it) is retried until it has gone; one that never goes is reported
+ * every ten seconds, as memunmap_pages() would otherwise wait for it in
+ * silence.
+ *
+ * Context: process context, may sleep.
+ */
+void vramsim_evict_all(struct vramsim_vram *vram)
+{
+	unsigned long deadline = jiffies + 10 * HZ;
+	unsigned long left;
+
+	for (;;) {
+		vramsim_vram_drain(vram);
+		mutex_lock(&vram->lock);
+		left = vram->lru_len;
+		mutex_unlock(&vram->lock);
+		if (!left)
+			return;
+
+		if (vramsim_evict(vram, U64_MAX, VRAMSIM_EVICT_TEARDOWN))
+			continue;
+		if (time_after(jiffies, deadline)) {
+			dev_warn(vram->dev, "%lu blocks still in use after eviction, retrying\n",
+				 left);
+			deadline = jiffies + 10 * HZ;
+		}
+		msleep(20);
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(vramsim_evict_all);

@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Eviction and teardown by eviction, run in the guest with the module
+ * loaded with evict=on (the default) on a small VRAM (make test: 8 MiB):
+ *
+ *   oversubscribe      3x the VRAM to the device in one call: all of it
+ *                      moves, the oldest part is back in RAM (as THPs where
+ *                      it was THPs), the newest in VRAM, every byte intact
+ *   readers            one thread keeps pushing 1.5x the VRAM to the
+ *                      device while another keeps checking (and rewriting)
+ *                      its own buffer, evicted and faulted back in turn
+ *   two_processes      two processes, each pushing 2x the VRAM, evicting
+ *                      each other's memory, every byte checked
+ *   evict_off          reloaded with evict=off: the old "move what fits"
+ *   unload             rmmod with device pages mapped by a process that
+ *                      closed the file: the module goes, the data stay
+ *   unload_vs_faults   the same while the process's threads fault its
+ *                      device pages back and write them
+ *
+ * Each test leaves the VRAM whole: every block back in the buddy.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vramsim_drm.h"
+#include "vramsim_lib.h"
+#include "kselftest_harness.h"
+
+#define TO_DEV	VRAMSIM_TO_DEV
+#define TO_RAM	VRAMSIM_TO_RAM
+
+#define EVICT_TIMEOUT	600
+
+#define SZ_4K	(4UL << 10)
+#define SZ_64K	(64UL << 10)
+#define SZ_2M	(2UL << 20)
+
+/* /proc/pid/pagemap and /proc/kpageflags bits. */
+#define PM_BIT(n)	(1ULL << (n))
+#define PM_PFN_MASK	(PM_BIT(55) - 1)
+#define PM_SWAP		PM_BIT(62)
+#define PM_PRESENT	PM_BIT(63)
+#define KPF_THP		22
+
+static __u64 pagemap_entry(const void *addr)
+{
+	__u64 e = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &e, 8, (uintptr_t)addr / SZ_4K * 8) != 8)
+		e = 0;
+	close(fd);
+	return e;
+}
+
+/* Is the page at @addr in RAM and part of a THP?  (Needs root for the pfn.) */
+static bool in_thp(const void *addr)
+{
+	__u64 e = pagemap_entry(addr), flags = 0;
+	int fd;
+
+	if (!(e & PM_PRESENT))
+		return false;
+	fd = open("/proc/kpageflags", O_RDONLY);
+	if (fd < 0)
+		return false;
+	if (pread(fd, &flags, 8, (e & PM_PFN_MASK) * 8) != 8)
+		flags = 0;
+	close(fd);
+	return flags & (1ULL << KPF_THP);
+}
+
+/* A device-private entry: not present, shown as a swap entry. */
+static bool on_device(const void *addr)
+{
+	__u64 e = pagemap_entry(addr);
+
+	return !(e & PM_PRESENT) && (e & PM_SWAP);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int reload(const char *params)
+{
+	char cmd[160];
+
+	if (system("rmmod vramsim"))
+		return -1;
+	snprintf(cmd, sizeof(cmd), "modprobe vramsim %s", params);
+	return system(cmd);
+}
+
+FIXTURE(evict) {
+	int fd;
+	struct drm_vramsim_stats s;
+	char size[32], prepare[16];
+};
+
+FIXTURE_VARIANT(evict) {
+	int advice;
+};
+
+FIXTURE_VARIANT_ADD(evict, thp) {
+	.advice = MADV_HUGEPAGE,
+};
+
+FIXTURE_VARIANT_ADD(evict, nothp) {
+	.advice = MADV_NOHUGEPAGE,
+};
+
+FIXTURE_SETUP(evict)
+{
+	char on[8];
+
+	ASSERT_EQ(read_param("vram_size", self->size, sizeof(self->size)), 0)
+		TH_LOG("vramsim is not loaded");
+	ASSERT_EQ(read_param("prepare", self->prepare, sizeof(self->prepare)), 0);
+	ASSERT_EQ(read_param("evict", on, sizeof(on)), 0);
+	ASSERT_EQ(on[0], 'Y') TH_LOG("load vramsim with evict=on for these tests");
+	self->fd = vramsim_open_render_node();
+	ASSERT_GE(self->fd, 0);
+	ASSERT_TRUE(wait_vram_idle(self->fd, &self->s));
+}
+
+FIXTURE_TEARDOWN(evict)
+{
+	struct drm_vramsim_stats s;
+	char cmd[128];
+
+	/* A test that unloads the module and failed half way: put it back. */
+	if (access("/sys/module/vramsim", F_OK)) {
+		snprintf(cmd, sizeof(cmd), "modprobe vramsim vram_size=%s prepare=%s",
+			 self->size, self->prepare);
+		EXPECT_EQ(system(cmd), 0);
+	}
+	if (self->fd < 0)
+		self->fd = vramsim_open_render_node();
+	ASSERT_GE(self->fd, 0);
+	EXPECT_TRUE(wait_vram_idle(self->fd, &s))
+		TH_LOG("leak: %llu of %llu bytes free, %llu live folios",
+		       (unsigned long long)s.vram_free,
+		       (unsigned long long)s.vram_size,
+		       (unsigned long long)live_folios(&s));
+	close(self->fd);
+}
+
+/*
+ * 3x the VRAM in one call: everything moves, what went in first was
+ * evicted first.  The oldest 2 MiB are in RAM (a THP again where they
+ * were one), the newest in VRAM, and every byte reads back.
+ */
+TEST_F_TIMEOUT(evict, oversubscribe, EVICT_TIMEOUT)
+{
+	size_t len = 3 * self->s.vram_size;
+	struct drm_vramsim_stats s;
+	__u64 moved = 0;
+	char *buf;
+
+	buf = vramsim_map_aligned(len, variant->advice);
+	ASSERT_NE(buf, NULL);
+	fill(buf, len, 21);
+
+	ASSERT_EQ(vs_migrate(self->fd, TO_DEV, buf, len, &moved), 0);
+	EXPECT_EQ(moved, len);
+	ASSERT_EQ(vs_stats(self->fd, &s), 0);
+	EXPECT_GE(s.evicted_bytes - self->s.evicted_bytes, len - s.vram_size);
+	EXPECT_GT(s.evictions, self->s.evictions);
+
+	EXPECT_FALSE(on_device(buf));
+	EXPECT_FALSE(on_device(buf + SZ_2M - SZ_4K));
+	EXPECT_TRUE(on_device(buf + len - SZ_4K));
+	if (variant->advice == MADV_HUGEPAGE)
+		EXPECT_TRUE(in_thp(buf)) TH_LOG("an evicted device THP came back as small pages");
+
+	EXPECT_EQ(check(buf, len, 21), -1);
+	/* The read faulted everything home. */
+	ASSERT_EQ(vs_stats(self->fd, &s), 0);
+	EXPECT_EQ(live_folios(&s), 0);
+	munmap(buf, len);
+}
+
+struct reader {
+	char *buf;
+	size_t len;
+	atomic_bool stop;
+	atomic_ulong rounds, errors;
+};
+
+/* Check the buffer, then write it again with the next salt. */
+static void *reader_fn(void *arg)
+{
+	struct reader *r = arg;
+	__u64 salt = 100;
+
+	while (!atomic_load(&r->stop)) {
+		if (check(r->buf, r->len, salt) != -1)
+			atomic_fetch_add(&r->errors, 1);
+		fill(r->buf, r->len, ++salt);
+		atomic_fetch_add(&r->rounds, 1);
+	}
+	return NULL;
+}
+
+/*
+ * A thread keeps pushing 1.5x the VRAM to the device while another checks
+ * and rewrites its own buffer, half the VRAM, which the pushes keep
+ * evicting (it too is migrated, once per round).
+ */
+TEST_F_TIMEOUT(evict, readers, EVICT_TIMEOUT)
+{
+	size_t len = self->s.vram_size + self->s.vram_size / 2;
+	struct reader r = { .len = self->s.vram_size / 2 };
+	struct drm_vramsim_stats s;
+	pthread_t th;
+	__u64 moved;
+	char *buf;
+	int i;
+
+	buf = vramsim_map_aligned(len, variant->advice);
+	r.buf = vramsim_map_aligned(r.len, variant->advice);
+	ASSERT_NE(buf, NULL);
+	ASSERT_NE(r.buf, NULL);
+	fill(buf, len, 22);
+	fill(r.buf, r.len, 100);
+	ASSERT_EQ(pthread_create(&th, NULL, reader_fn, &r), 0);
+
+	for (i = 0; i < 6; i++) {
+		EXPECT_EQ(vs_migrate(self->fd, TO_DEV, r.buf, r.len, &moved), 0);
+		EXPECT_EQ(vs_migrate(self->fd, TO_DEV, buf, len, &moved), 0);
+		EXPECT_EQ(check(buf, len, 22), -1);
+	}
+	atomic_store(&r.stop, true);
+	pthread_join(th, NULL);
+	ksft_print_msg("%lu reader rounds\n", atomic_load(&r.rounds));
+	EXPECT_EQ(atomic_load(&r.errors), 0);
+	EXPECT_GT(atomic_load(&r.rounds), 0);
+	ASSERT_EQ(vs_stats(self->fd, &s), 0);
+	EXPECT_GT(s.evictions, self->s.evictions);
+	munmap(buf, len);
+	munmap(r.buf, r.len);
+}
+
+/* One of two_processes' processes: 2x the VRAM, pushed and checked. */
+static int pusher(int fd, size_t vram, int advice, __u64 salt)
+{
+	size_t len = 2 * vram, off;
+	__u64 moved;
+	char *buf;
+	int i;
+
+	buf = vramsim_map_aligned(len, advice);
+	if (!buf)
+		return 2;
+	fill(buf, len, salt);
+	for (i = 0; i < 4; i++) {
+		int ret = vs_migrate(fd, TO_DEV, buf, len, &moved);
+
+		if (ret || moved != len) {
+			fprintf(stderr, "# salt %llu: round %d: %s, moved %llu of %zu\n",
+				(unsigned long long)salt, i, strerror(-ret),
+				(unsigned long long)moved, len);
+			return 3;
+		}
+		/* 2 MiB somewhere: some of it in VRAM, some evicted. */
+		off = (size_t)(i * 7 + salt) % (len / SZ_2M) * SZ_2M;
+		if (check_at(buf, off, SZ_2M, salt) != -1)
+			return 4;
+		if (i == 2 && vs_migrate(fd, TO_RAM, buf, len, &moved))
+			return 5;
+	}
+	if (check(buf, len, salt) != -1)
+		return 4;
+	munmap(buf, len);
+	return 0;
+}
+
+TEST_F_TIMEOUT(evict, two_processes, EVICT_TIMEOUT)
+{
+	int status[2], i;
+	pid_t pid[2];
+
+	for (i = 0; i < 2; i++) {
+		fflush(stdout);
+		pid[i] = fork();
+		ASSERT_GE(pid[i], 0);
+		if (!pid[i]) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			_exit(pusher(self->fd, self->s.vram_size, variant->advice,
+				     31 + i));
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(waitpid(pid[i], &status[i], 0), pid[i]);
+		EXPECT_TRUE(WIFEXITED(status[i]) && WEXITSTATUS(status[i]) == 0)
+			TH_LOG("process %d: status %#x (3: did not move all, 4: data differ)",
+			       i, status[i]);
+	}
+}
+
+/* evict=off: what does not fit stays in RAM, and a full VRAM says ENOSPC. */
+TEST_F_TIMEOUT(evict, evict_off, EVICT_TIMEOUT)
+{
+	size_t len = self->s.vram_size + 2 * SZ_2M;
+	struct drm_vramsim_stats s;
+	char params[96];
+	__u64 moved;
+	char *buf;
+
+	close(self->fd);
+	snprintf(params, sizeof(params), "vram_size=%s prepare=%s evict=off",
+		 self->size, self->prepare);
+	ASSERT_EQ(reload(params), 0);
+	self->fd = vramsim_open_render_node();
+	ASSERT_GE(self->fd, 0);
+
+	buf = vramsim_map_aligned(len, variant->advice);
+	ASSERT_NE(buf, NULL);
+	fill(buf, len, 23);
+	ASSERT_EQ(vs_migrate(self->fd, TO_DEV, buf, len, &moved), 0);
+	EXPECT_EQ(moved, self->s.vram_size);
+	ASSERT_EQ(vs_stats(self->fd, &s), 0);
+	EXPECT_EQ(s.evictions, 0);
+	EXPECT_EQ(vs_migrate(self->fd, TO_DEV, buf + len - SZ_64K, SZ_64K, &moved), -ENOSPC);
+	EXPECT_EQ(check(buf, len, 23), -1);
+	munmap(buf, len);
+
+	ASSERT_TRUE(wait_vram_idle(self->fd, &s));
+	close(self->fd);
+	snprintf(params, sizeof(params), "vram_size=%s prepare=%s",
+		 self->size, self->prepare);
+	ASSERT_EQ(reload(params), 0);
+	self->fd = vramsim_open_render_node();
+}
+
+struct toucher {
+	char *buf;
+	size_t len;
+	atomic_bool stop;
+	atomic_ulong errors;
+	int idx;
+};
+
+/* Rewrite one word per 4 KiB of the thread's half, checking it first. */
+static void *toucher_fn(void *arg)
+{
+	struct toucher *t = arg;
+	size_t half = t->len / 2, off = t->idx * half, i;
+	__u64 *w;
+
+	while (!atomic_load(&t->stop)) {
+		for (i = off; i < off + half; i += SZ_4K) {
+			w = (__u64 *)(t->buf + i);
+			if (*w != (i ^ 41))
+				atomic_fetch_add(&t->errors, 1);
+			*w = i ^ 41;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The child of the teardown tests: 2 THPs' worth and 64 KiB of small pages
+ * in VRAM through its own file, which it closes, so that nothing but its
+ * device pages ties it to the module.  With @threads, two threads fault
+ * the pages back while the module goes.  Once told, it checks every byte
+ * and that all of it is in RAM.
+ */
+static int teardown_child(int advice, bool threads, int ready, int go)
+{
+	size_t len = 2 * SZ_2M + SZ_64K;
+	struct toucher t[2] = { 0 };
+	pthread_t th[2];
+	__u64 moved;
+	char *buf, c;
+	int fd, i;
+
+	fd = vramsim_open_render_node();
+	buf = vramsim_map_aligned(len, advice);
+	if (fd < 0 || !buf)
+		return 2;
+	fill(buf, len, 41);
+	if (vs_migrate(fd, TO_DEV, buf, len, &moved) || moved != len)
+		return 3;
+	close(fd);
+	for (i = 0; threads && i < 2; i++) {
+		t[i].buf = buf;
+		t[i].len = len;
+		t[i].idx = i;
+		if (pthread_create(&th[i], NULL, toucher_fn, &t[i]))
+			return 2;
+	}
+	c = 'y';
+	if (write(ready, &c, 1) != 1 || read(go, &c, 1) != 1)
+		return 2;
+	for (i = 0; threads && i < 2; i++) {
+		atomic_store(&t[i].stop, true);
+		pthread_join(th[i], NULL);
+		if (atomic_load(&t[i].errors))
+			return 4;
+	}
+	if (check(buf, len, 41) != -1)
+		return 4;
+	for (i = 0; i < (int)(len / SZ_4K); i++)
+		if (on_device(buf + i * SZ_4K))
+			return 5;
+	return 0;
+}
+
+static void teardown_test(struct __test_metadata *_metadata, int *fd,
+			  int advice, bool threads)
+{
+	int ready[2], go[2], status;
+	double t0;
+	char c;
+	pid_t pid;
+
+	ASSERT_EQ(pipe(ready), 0);
+	ASSERT_EQ(pipe(go), 0);
+	fflush(stdout);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(*fd);
+		_exit(teardown_child(advice, threads, ready[1], go[0]));
+	}
+	close(*fd);
+	*fd = -1;
+	ASSERT_EQ(read(ready[0], &c, 1), 1);
+
+	/* Device pages mapped, no file open: the module must go. */
+	t0 = now_s();
+	EXPECT_EQ(system("rmmod vramsim"), 0);
+	ksft_print_msg("rmmod took %.2f s\n", now_s() - t0);
+	EXPECT_NE(access("/sys/module/vramsim", F_OK), 0);
+
+	ASSERT_EQ(write(go[1], "g", 1), 1);
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("child status %#x (4: data differ, 5: a page still on the device)",
+		       status);
+	/* The teardown puts the module back. */
+}
+
+TEST_F_TIMEOUT(evict, unload, EVICT_TIMEOUT)
+{
+	teardown_test(_metadata, &self->fd, variant->advice, false);
+}
+
+TEST_F_TIMEOUT(evict, unload_vs_faults, EVICT_TIMEOUT)
+{
+	teardown_test(_metadata, &self->fd, variant->advice, true);
+}
+
+TEST_HARNESS_MAIN
