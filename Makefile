@@ -59,8 +59,10 @@ deps:
 $(BUILD)/linux/Makefile: | deps
 	@$(REPO)/scripts/fetch-kernel.sh $(BUILD)/linux
 
+# The core fixes in patches/ go into Debian's tree, not into one of yours.
 src: deps $(KSRC)/Makefile
 	@$(REPO)/scripts/hook-tree.sh $(KSRC) $(REPO)
+	@$(REPO)/scripts/patch-tree.sh $(KSRC) $(REPO) $(if $(filter $(BUILD)/linux,$(KSRC)),0,1)
 
 # --- Kernel config: tinyconfig + configs/vramsim.config [+ debug.config] ----
 # $(call kconfig,OBJDIR,FRAGMENTS)

@@ -1,0 +1,31 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Apply the core fixes in patches/ to the Debian kernel tree vramsim
+# unpacked (build/linux), so that the kernels vramsim builds carry them.
+# Idempotent: a patch that is already in the tree is left alone.  A tree
+# of your own (make KSRC=...) is never patched: the fixes are listed
+# instead.  Usage: patch-tree.sh KSRC REPO OWN_TREE(0|1)
+set -euo pipefail
+
+ksrc=$1
+repo=$2
+own=${3:-0}
+
+shopt -s nullglob
+for p in "$repo"/patches/*.patch; do
+	name=$(basename "$p")
+	if patch -d "$ksrc" -p1 -R -s -f --dry-run < "$p" >/dev/null 2>&1; then
+		continue
+	fi
+	if [ "$own" = 1 ]; then
+		echo "==> $ksrc lacks $name (not applied to a tree of your own)"
+		continue
+	fi
+	if ! patch -d "$ksrc" -p1 -N -s --dry-run < "$p" >/dev/null; then
+		echo "patch-tree: $name does not apply to $ksrc" >&2
+		exit 1
+	fi
+	patch -d "$ksrc" -p1 -N -s < "$p"
+	echo "==> Applied $name to $ksrc"
+done
