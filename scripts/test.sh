@@ -12,7 +12,7 @@
 #   2. two guest boots side by side (tools/testing/vramsim/guest/test.sh a
 #      and b): module tests, the vramsim KUnit suites (a module, like the
 #      driver; parsed with kunit.py parse), under both prepare policies the
-#      migration, concurrency and mm-operation selftests, the fault-
+#      migration, concurrency, mm-operation and eviction selftests, the fault-
 #      injection selftests, a short stress run, 10^5 fuzzed ioctls, a
 #      benchmark smoke run, and in each guest a final kmemleak scan
 #   3. the runner's deterministic, self-contained mode (make bench's),
@@ -110,7 +110,7 @@ kunit_pid=$!
 # One guest leaves about a third of its vCPU time idle; two, each with half
 # of the suites (guest/test.sh a and b), keep both host cores busy.  Guest
 # a's output is shown as it comes, guest b's once it is done.
-echo "==> Two guests (debug kernel), side by side: a) module tests, vramsim KUnit, prepare=scrub suites, fault injection, stress; b) prepare=none suites, 10^5 fuzzed ioctls; each ends with a kmemleak scan"
+echo "==> Two guests (debug kernel), side by side: a) module tests, vramsim KUnit, prepare=scrub suites, eviction (both policies), fault injection, stress; b) prepare=none suites, 10^5 fuzzed ioctls; each ends with a kmemleak scan"
 guest() {
 	"$repo/tools/testing/vramsim/vramsim-run" --kernel "$KOBJ/arch/x86/boot/bzImage" \
 		--modules "$GUEST" --timeout 3600 --log "$results/guest-$1.log" --quiet \

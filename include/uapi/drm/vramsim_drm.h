@@ -84,18 +84,17 @@ struct drm_vramsim_stats {
  *
  * When the VRAM is full, the driver (module parameter evict=on, the
  * default) evicts the device memory migrated in longest ago, whoever's it
- * is, back to system memory, and carries on: a range larger than the VRAM
- * moves whole, its first part being evicted again to make room for the
- * rest.  What cannot be evicted at the time stays in VRAM.
+ * is, back to system memory, and carries on; never what this call itself
+ * moved in, so a range larger than the VRAM moves as far as the VRAM
+ * holds.  What cannot be evicted at the time stays in VRAM.
  *
  * Errors: EINVAL (length 0, unaligned or overflowing range, non-zero
  * @flags or @pad, not private anonymous memory), EFAULT (part of the range
  * not mapped), ENOSPC (VRAM full and nothing could be evicted, nothing
  * moved), ENOMEM, EINTR (the caller was killed).  When the VRAM fills up
- * part way (evict=off, or nothing left to evict), the call succeeds and
- * @moved says how much moved; the rest stays in system memory with its
- * contents.  @moved is written back on errors too: the bytes moved before
- * the error, in address order.
+ * part way, the call succeeds and @moved says how much moved; the rest
+ * stays in system memory with its contents.  @moved is written back on
+ * errors too: the bytes moved before the error, in address order.
  */
 struct drm_vramsim_migrate {
 	/** @start: user address of the range, page aligned. */

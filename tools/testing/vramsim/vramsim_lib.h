@@ -167,4 +167,28 @@ static inline int read_param(const char *name, char *buf, size_t len)
 	return ret;
 }
 
+/*
+ * Reload vramsim with its current vram_size and prepare, and evict=@evict
+ * ("on" or "off"), for the tests of a full VRAM that does not evict.  *@fd,
+ * an open render node or -1, is closed and reopened.  Returns 0 or -1.
+ */
+static inline int vramsim_reload_evict(int *fd, const char *evict)
+{
+	char size[32], prepare[16], cmd[160];
+
+	if (read_param("vram_size", size, sizeof(size)) ||
+	    read_param("prepare", prepare, sizeof(prepare)))
+		return -1;
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+	snprintf(cmd, sizeof(cmd),
+		 "rmmod vramsim && modprobe vramsim vram_size=%s prepare=%s evict=%s",
+		 size, prepare, evict);
+	if (system(cmd))
+		return -1;
+	*fd = vramsim_open_render_node();
+	return *fd < 0 ? -1 : 0;
+}
+
 #endif /* _VRAMSIM_LIB_H_ */

@@ -1173,7 +1173,11 @@ TEST_F_TIMEOUT(mm1, fork_shared_thp_fragmented_vram, MM_TIMEOUT)
 	char *hog, *frag, *buf;
 	unsigned int i;
 	__u64 moved;
+	char evict[8];
 
+	/* Fragmented VRAM stays fragmented only if nothing is evicted. */
+	ASSERT_EQ(read_param("evict", evict, sizeof(evict)), 0);
+	ASSERT_EQ(vramsim_reload_evict(&self->fd, "off"), 0);
 	ASSERT_EQ(vs_stats(self->fd, &s), 0);
 	ASSERT_GE(s.vram_size, 3 * SZ_2M);
 	hog_len = s.vram_size - 2 * SZ_2M;
@@ -1234,6 +1238,8 @@ TEST_F_TIMEOUT(mm1, fork_shared_thp_fragmented_vram, MM_TIMEOUT)
 	EXPECT_EQ(check(hog, hog_len, 0x7c), -1);
 	unmap_iso(frag, SZ_4M);
 	unmap_iso(hog, hog_len);
+	ASSERT_TRUE(wait_vram_free(self->fd, s.vram_size));
+	ASSERT_EQ(vramsim_reload_evict(&self->fd, evict[0] == 'Y' ? "on" : "off"), 0);
 }
 
 /*

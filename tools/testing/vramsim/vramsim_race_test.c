@@ -1574,10 +1574,13 @@ TEST_F_TIMEOUT(race, two_fds_two_processes, RACE_TIMEOUT)
 	bool gone;
 	struct budget b;
 	pid_t pid[2];
-	char who[16];
+	char who[16], evict[8];
 
 	ASSERT_EQ(self->s.vram_size, 64UL << 20)
 		TH_LOG("sized for vram_size=64M (two users of 48M must not both fit)");
+	/* What fits moves, the rest stays: evict=on is vramsim_evict_test's. */
+	ASSERT_EQ(read_param("evict", evict, sizeof(evict)), 0);
+	ASSERT_EQ(vramsim_reload_evict(&self->fd, "off"), 0);
 	sh = shared_alloc(sizeof(*sh));
 	ASSERT_NE(sh, NULL);
 	sh->vram_size = self->s.vram_size;
@@ -1621,6 +1624,8 @@ TEST_F_TIMEOUT(race, two_fds_two_processes, RACE_TIMEOUT)
 		       (unsigned long long)(sh->p[0].max_sum > sh->p[1].max_sum ?
 					    sh->p[0].max_sum : sh->p[1].max_sum) >> 20);
 	munmap(sh, sizeof(*sh));
+	ASSERT_TRUE(wait_vram_idle(self->fd, &self->s));
+	ASSERT_EQ(vramsim_reload_evict(&self->fd, evict[0] == 'Y' ? "on" : "off"), 0);
 }
 
 TEST_HARNESS_MAIN

@@ -48,27 +48,43 @@
 #include "vramsim_vram.h"
 
 /*
- * The oldest block not yet looked at by pass @seq, pinned, or NULL once
- * every block on the list has been looked at (or @budget blocks, which
- * bounds a pass racing with others that rotate the list too).
+ * The oldest block not yet looked at by pass @seq, not allocated with
+ * @ticket and not being evicted by another pass, pinned and marked, or
+ * NULL once @budget blocks have been looked at or every block on the list
+ * has.  Other passes rotate the list
+ * too, so meeting one block this pass has seen does not mean that every
+ * block was seen: a whole turn of them does.
  */
 static struct vramsim_block *vramsim_evict_pick(struct vramsim_vram *vram,
-						unsigned long seq,
+						unsigned long seq, u64 ticket,
 						unsigned long *budget)
 {
+	unsigned long seen = 0;
 	struct vramsim_block *vb;
 
 	lockdep_assert_held(&vram->lock);
 
 	while (*budget && !list_empty(&vram->lru)) {
 		vb = list_first_entry(&vram->lru, struct vramsim_block, lru);
-		if (vb->evict_seq == seq)
-			return NULL;
+		list_move_tail(&vb->lru, &vram->lru);
+		/* A whole turn of blocks this pass has seen: nothing is left. */
+		if (vb->evict_seq == seq) {
+			if (++seen >= vram->lru_len)
+				return NULL;
+			continue;
+		}
 		(*budget)--;
 		vb->evict_seq = seq;
-		list_move_tail(&vb->lru, &vram->lru);
-		if (atomic_inc_not_zero(&vb->live_pages))
-			return vb;
+		/*
+		 * One pass at a time per block: a second one's folio
+		 * references would make the first one's collection fail.
+		 */
+		if ((ticket && vb->ticket == ticket) ||
+		    test_bit(VRAMSIM_BLOCK_EVICTING, &vb->flags) ||
+		    !atomic_inc_not_zero(&vb->live_pages))
+			continue;
+		set_bit(VRAMSIM_BLOCK_EVICTING, &vb->flags);
+		return vb;
 	}
 	return NULL;
 }
@@ -84,7 +100,9 @@ static u64 vramsim_evict_block(struct vramsim_vram *vram,
 	int left;
 	u64 bytes;
 
-	bytes = vramsim_migrate_pfns_to_ram(vram, pfn, 1UL << order);
+	/* An allocation can do without: no OOM kill, no retrying for it. */
+	bytes = vramsim_migrate_pfns_to_ram(vram, pfn, 1UL << order,
+					    reason == VRAMSIM_EVICT_ALLOC);
 
 	/*
 	 * What is still counted, besides the pin, was in use and could not
@@ -101,6 +119,7 @@ static u64 vramsim_evict_block(struct vramsim_vram *vram,
 	trace_vramsim_evict(pfn, order, bytes, max(left, 0), reason);
 
 	/* Nothing of @vb after this: it may be freed. */
+	clear_bit(VRAMSIM_BLOCK_EVICTING, &vb->flags);
 	vramsim_block_put(vram, vb, 1);
 	return bytes;
 }
@@ -109,6 +128,7 @@ static u64 vramsim_evict_block(struct vramsim_vram *vram,
  * vramsim_evict() - move the oldest device memory to RAM
  * @vram: the VRAM
  * @bytes: stop once this much has been evicted
+ * @ticket: blocks allocated with this ticket stay (0: none do)
  * @reason: why, for the tracepoint
  *
  * Evicts blocks in the order they were allocated, each whole, until @bytes
@@ -123,7 +143,7 @@ static u64 vramsim_evict_block(struct vramsim_vram *vram,
  * vramsim_vram_alloc_folio()).
  * Return: bytes evicted.
  */
-u64 vramsim_evict(struct vramsim_vram *vram, u64 bytes,
+u64 vramsim_evict(struct vramsim_vram *vram, u64 bytes, u64 ticket,
 		  enum vramsim_evict_reason reason)
 {
 	struct vramsim_block *vb;
@@ -137,7 +157,7 @@ u64 vramsim_evict(struct vramsim_vram *vram, u64 bytes,
 
 	while (done < bytes) {
 		mutex_lock(&vram->lock);
-		vb = vramsim_evict_pick(vram, seq, &budget);
+		vb = vramsim_evict_pick(vram, seq, ticket, &budget);
 		mutex_unlock(&vram->lock);
 		if (!vb)
 			break;
@@ -173,7 +193,7 @@ void vramsim_evict_all(struct vramsim_vram *vram)
 		if (!left)
 			return;
 
-		if (vramsim_evict(vram, U64_MAX, VRAMSIM_EVICT_TEARDOWN))
+		if (vramsim_evict(vram, U64_MAX, 0, VRAMSIM_EVICT_TEARDOWN))
 			continue;
 		if (time_after(jiffies, deadline)) {
 			dev_warn(vram->dev, "%lu blocks still in use after eviction, retrying\n",

@@ -258,7 +258,7 @@ static void vramsim_put_dst(unsigned long *dst, unsigned long n)
  * Returns the number of entries consumed, 0 if the VRAM is full or *@again.
  */
 static unsigned long vramsim_alloc_dst(struct vramsim_vram *vram,
-				       struct migrate_vma *args,
+				       struct migrate_vma *args, u64 ticket,
 				       unsigned long i, int *err, bool *again)
 {
 	unsigned long src = args->src[i];
@@ -269,7 +269,7 @@ static unsigned long vramsim_alloc_dst(struct vramsim_vram *vram,
 
 	if (src & MIGRATE_PFN_COMPOUND) {
 		nr = min_t(unsigned long, HPAGE_PMD_NR, args->npages - i);
-		folio = vramsim_vram_alloc_folio(vram, HPAGE_PMD_ORDER);
+		folio = vramsim_vram_alloc_folio_for(vram, HPAGE_PMD_ORDER, ticket);
 		if (!IS_ERR(folio)) {
 			*err = vramsim_copy_to_vram(vram, &folio->page, spage, nr);
 			args->dst[i] = migrate_pfn(folio_pfn(folio)) | write |
@@ -294,7 +294,7 @@ static unsigned long vramsim_alloc_dst(struct vramsim_vram *vram,
 	for (j = 0; j < nr; j++) {
 		int ret;
 
-		folio = vramsim_vram_alloc_folio(vram, 0);
+		folio = vramsim_vram_alloc_folio_for(vram, 0, ticket);
 		if (IS_ERR(folio)) {
 			/* A PMD hole is filled whole or not at all. */
 			vramsim_put_dst(&args->dst[i], j);
@@ -368,8 +368,8 @@ static void vramsim_window_finish(struct migrate_vma *args, u64 *moved)
 }
 
 static int vramsim_window_to_device(struct vramsim_vram *vram,
-				    struct migrate_vma *args, u64 *moved,
-				    bool *full)
+				    struct migrate_vma *args, u64 ticket,
+				    u64 *moved, bool *full)
 {
 	bool compound = vramsim_thp_allowed(args->vma, args->start);
 	bool again;
@@ -389,7 +389,7 @@ static int vramsim_window_to_device(struct vramsim_vram *vram,
 				i++;
 				continue;
 			}
-			n = vramsim_alloc_dst(vram, args, i, &err, &again);
+			n = vramsim_alloc_dst(vram, args, ticket, i, &err, &again);
 			if (!n) {
 				*full = !err && !again;
 				break;
@@ -520,6 +520,8 @@ static int vramsim_window_to_ram(struct vramsim_vram *vram,
  * @vram: the VRAM
  * @pfn: first pfn, the start of a block in use that the caller pinned
  * @npages: number of pfns, at most a 2 MiB block's
+ * @may_fail: RAM for the folios is not worth an OOM kill or a long wait
+ *	(an eviction an allocation asked for, not the teardown's)
  *
  * Eviction's migration: by pfn, with no VMA and no mmap lock, through
  * migrate_device_pfns().  Each device folio found moves to a RAM folio of
@@ -537,8 +539,10 @@ static int vramsim_window_to_ram(struct vramsim_vram *vram,
  * Return: bytes moved.
  */
 u64 vramsim_migrate_pfns_to_ram(struct vramsim_vram *vram, unsigned long pfn,
-				unsigned long npages)
+				unsigned long npages, bool may_fail)
 {
+	gfp_t gfp0 = GFP_HIGHUSER_MOVABLE |
+		     (may_fail ? __GFP_NORETRY | __GFP_NOWARN : 0);
 	struct vramsim_window *w;
 	unsigned long i, nr;
 	u64 moved;
@@ -564,8 +568,8 @@ u64 vramsim_migrate_pfns_to_ram(struct vramsim_vram *vram, unsigned long pfn,
 			continue;
 		order = folio_order(page_folio(spage));
 		nr = 1UL << order;
-		folio = folio_alloc(order ? GFP_TRANSHUGE | __GFP_NOWARN :
-				    GFP_HIGHUSER_MOVABLE, order);
+		folio = folio_alloc(order ? GFP_TRANSHUGE | __GFP_NOWARN : gfp0,
+				    order);
 		if (!folio)
 			continue;
 		folio_lock(folio);
@@ -591,6 +595,7 @@ static int vramsim_walk(struct vramsim_vram *vram, struct mm_struct *mm,
 			bool to_device)
 {
 	unsigned long end = start + len, addr = start;
+	u64 ticket = to_device ? vramsim_vram_ticket(vram) : 0;
 	struct vramsim_window *w;
 	bool full = false;
 	int err = 0;
@@ -626,7 +631,7 @@ static int vramsim_walk(struct vramsim_vram *vram, struct mm_struct *mm,
 		args.end = min3(end, vma->vm_end, ALIGN(addr + 1, HPAGE_PMD_SIZE));
 
 		if (to_device)
-			err = vramsim_window_to_device(vram, &args, moved, &full);
+			err = vramsim_window_to_device(vram, &args, ticket, moved, &full);
 		else
 			err = vramsim_window_to_ram(vram, &args, moved);
 		if (err)

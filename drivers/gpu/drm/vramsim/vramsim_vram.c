@@ -317,15 +317,19 @@ static int vramsim_take_block(struct vramsim_vram *vram, unsigned int order,
 }
 
 /**
- * vramsim_vram_alloc_folio() - allocate a device folio
+ * vramsim_vram_alloc_folio_for() - allocate a device folio
  * @vram: the VRAM
  * @order: folio order, 0 to %VRAMSIM_MAX_ORDER
+ * @ticket: the migration it is for (vramsim_vram_ticket()), or 0
  *
  * Takes a naturally aligned block from the buddy and initialises its pages
  * as one device-private folio of @order.  If the buddy is full, blocks whose
  * frees are still pending are returned first and the allocation retried;
  * if it is still full and @vram->evict is set, the oldest blocks are
- * evicted to RAM (vramsim_evict()) and the allocation retried.
+ * evicted to RAM (vramsim_evict()) and the allocation retried.  Blocks
+ * allocated with the same non-zero @ticket are not evicted: a migration
+ * larger than the VRAM moves what fits, evicting older data only, instead
+ * of evicting its own beginning to make room for its end.
  *
  * The caller may hold locked device folios (destinations of a migration in
  * progress) and the mmap lock: eviction only trylocks folios and skips
@@ -336,8 +340,8 @@ static int vramsim_take_block(struct vramsim_vram *vram, unsigned int order,
  * VRAM is full (and nothing could be evicted), -ENOMEM, -EINVAL for a bad
  * order, -ENODEV during teardown.
  */
-struct folio *vramsim_vram_alloc_folio(struct vramsim_vram *vram,
-				       unsigned int order)
+struct folio *vramsim_vram_alloc_folio_for(struct vramsim_vram *vram,
+					   unsigned int order, u64 ticket)
 {
 	struct gpu_buddy_block *block;
 	struct vramsim_block *vb;
@@ -363,7 +367,7 @@ struct folio *vramsim_vram_alloc_folio(struct vramsim_vram *vram,
 		/* Freed blocks come back to the buddy at the next try. */
 		if (!vramsim_evict(vram, max_t(u64, PAGE_SIZE << order,
 					       VRAMSIM_EVICT_MIN) << (tries - 1),
-				   VRAMSIM_EVICT_ALLOC)) {
+				   ticket, VRAMSIM_EVICT_ALLOC)) {
 			mutex_lock(&vram->lock);
 			break;
 		}
@@ -386,6 +390,8 @@ struct folio *vramsim_vram_alloc_folio(struct vramsim_vram *vram,
 	vb->block = block;
 	atomic_set(&vb->live_pages, 1 << order);
 	vb->evict_seq = 0;
+	vb->flags = 0;
+	vb->ticket = ticket;
 	folio_set_zone_device_data(folio, vb);
 	list_add_tail(&vb->lru, &vram->lru);
 	vram->lru_len++;
@@ -396,7 +402,7 @@ struct folio *vramsim_vram_alloc_folio(struct vramsim_vram *vram,
 	atomic64_inc(&vram->stats.live[order]);
 	return folio;
 }
-EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_alloc_folio);
+EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_alloc_folio_for);
 
 /**
  * vramsim_vram_init() - create simulated VRAM

@@ -57,6 +57,10 @@ enum vramsim_prepare {
  *	in the buddy; under &vramsim_vram.lock
  * @evict_seq: the last eviction pass that looked at the block; under
  *	&vramsim_vram.lock
+ * @flags: %VRAMSIM_BLOCK_EVICTING while an eviction pass works on the block
+ *	(set under &vramsim_vram.lock, cleared before the pass unpins it)
+ * @ticket: the migration that allocated the block (0: none); its own
+ *	allocations never evict it
  *
  * Every device folio's zone_device_data points to its block, including
  * the pieces of a split folio.
@@ -67,7 +71,11 @@ struct vramsim_block {
 	struct llist_node free_node;
 	struct list_head lru;
 	unsigned long evict_seq;
+	unsigned long flags;
+	u64 ticket;
 };
+
+#define VRAMSIM_BLOCK_EVICTING	0
 
 /**
  * enum vramsim_evict_reason - why device memory is evicted to RAM
@@ -129,6 +137,7 @@ struct vramsim_counters {
  *	eviction order (vramsim_evict.c)
  * @lru_len: blocks on @lru
  * @evict_seq: number of the last eviction pass
+ * @tickets: last migration ticket handed out (vramsim_vram_ticket())
  * @backing: contents of the VRAM: system pages indexed by page offset,
  *	allocated on first write, freed when their block is returned
  * @windows: %VRAMSIM_NR_WINDOWS migration windows (vramsim_migrate.c), so
@@ -153,6 +162,7 @@ struct vramsim_vram {
 	struct list_head lru;
 	unsigned long lru_len;
 	unsigned long evict_seq;
+	atomic64_t tickets;
 
 	struct xarray backing;
 	struct vramsim_window *windows;
@@ -166,8 +176,8 @@ void vramsim_vram_fini(struct vramsim_vram *vram);
 int devm_vramsim_vram_init(struct device *dev, struct vramsim_vram *vram,
 			   u64 size, enum vramsim_prepare prepare);
 
-struct folio *vramsim_vram_alloc_folio(struct vramsim_vram *vram,
-				       unsigned int order);
+struct folio *vramsim_vram_alloc_folio_for(struct vramsim_vram *vram,
+					   unsigned int order, u64 ticket);
 void vramsim_vram_drain(struct vramsim_vram *vram);
 void vramsim_folio_prepare(struct folio *folio, unsigned long nr,
 			   struct dev_pagemap *pgmap);
@@ -176,7 +186,7 @@ void vramsim_folio_release(struct vramsim_vram *vram, struct vramsim_block *vb,
 bool vramsim_block_put(struct vramsim_vram *vram, struct vramsim_block *vb,
 		       unsigned int nr);
 
-u64 vramsim_evict(struct vramsim_vram *vram, u64 bytes,
+u64 vramsim_evict(struct vramsim_vram *vram, u64 bytes, u64 ticket,
 		  enum vramsim_evict_reason reason);
 void vramsim_evict_all(struct vramsim_vram *vram);
 
@@ -184,6 +194,37 @@ u64 vramsim_vram_free_bytes(struct vramsim_vram *vram);
 void vramsim_vram_get_stats(struct vramsim_vram *vram,
 			    struct drm_vramsim_stats *stats);
 void vramsim_vram_print(struct vramsim_vram *vram, struct drm_printer *p);
+
+/**
+ * vramsim_vram_alloc_folio() - allocate a device folio for no migration
+ * @vram: the VRAM
+ * @order: folio order
+ *
+ * vramsim_vram_alloc_folio_for() with no ticket: eviction may take any
+ * block to make room.
+ *
+ * Return: see vramsim_vram_alloc_folio_for().
+ */
+static inline struct folio *vramsim_vram_alloc_folio(struct vramsim_vram *vram,
+						     unsigned int order)
+{
+	return vramsim_vram_alloc_folio_for(vram, order, 0);
+}
+
+/**
+ * vramsim_vram_ticket() - a ticket for one migration's allocations
+ * @vram: the VRAM
+ *
+ * Blocks allocated with a ticket are never evicted to make room for an
+ * allocation with the same ticket: a migration does not evict what it
+ * has itself just moved in.
+ *
+ * Return: a ticket, never 0.
+ */
+static inline u64 vramsim_vram_ticket(struct vramsim_vram *vram)
+{
+	return atomic64_inc_return(&vram->tickets);
+}
 
 /**
  * vramsim_folio_vram() - the VRAM a device folio in use belongs to

@@ -10,6 +10,7 @@
 #include <linux/ioport.h>
 #include <linux/mman.h>
 #include <linux/memremap.h>
+#include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/slab.h>
@@ -447,6 +448,34 @@ static u64 migrate(struct kunit *test, struct vramsim_vram *vram,
 	return moved;
 }
 
+/* Write, or check, a pattern over [addr, addr + len) of the test's mm. */
+static bool user_pattern(struct kunit *test, unsigned long addr,
+			 unsigned long len, u64 salt, bool write)
+{
+	u64 *buf = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
+	void __user *p;
+	unsigned long off, i;
+
+	if (!buf)
+		return false;
+	for (off = 0; off < len; off += PAGE_SIZE) {
+		p = (void __user *)(addr + off);
+		if (!write && copy_from_user(buf, p, PAGE_SIZE))
+			return false;
+		for (i = 0; i < PAGE_SIZE / sizeof(u64); i++) {
+			u64 v = (off + i * sizeof(u64)) ^ salt;
+
+			if (write)
+				buf[i] = v;
+			else if (buf[i] != v)
+				return false;
+		}
+		if (write && copy_to_user(p, buf, PAGE_SIZE))
+			return false;
+	}
+	return true;
+}
+
 /*
  * Eviction, oldest first, and unload by eviction: three 2 MiB ranges of
  * this test's mm go into a 4 MiB VRAM in turn; the third evicts the first
@@ -475,11 +504,14 @@ static void vramsim_test_evict_oldest_first(struct kunit *test)
 	vm_flags_set(vma_lookup(current->mm, addr), VM_HUGEPAGE);
 	mmap_write_unlock(current->mm);
 
+	/* The first range holds data: eviction must bring it back intact. */
+	KUNIT_ASSERT_TRUE(test, user_pattern(test, addr, SZ_2M, 0x5a1, true));
 	KUNIT_EXPECT_EQ(test, migrate(test, vram, addr, SZ_2M, true), (u64)SZ_2M);
 	KUNIT_EXPECT_EQ(test, migrate(test, vram, addr + SZ_2M, SZ_2M, true), (u64)SZ_2M);
 	vramsim_vram_get_stats(vram, &s);
 	KUNIT_EXPECT_EQ(test, s.vram_free, 0);
 	KUNIT_EXPECT_EQ(test, s.evictions, 0);
+	KUNIT_EXPECT_EQ(test, s.live_folios[ORDER_2M], 2);
 
 	/* Full: the third range evicts the first. */
 	KUNIT_EXPECT_EQ(test, migrate(test, vram, addr + 2 * SZ_2M, SZ_2M, true), (u64)SZ_2M);
@@ -490,6 +522,7 @@ static void vramsim_test_evict_oldest_first(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, s.live_folios[ORDER_2M], 2);
 	/* Nothing of the first range is left on the device, all of the second is. */
 	KUNIT_EXPECT_EQ(test, migrate(test, vram, addr, SZ_2M, false), 0);
+	KUNIT_EXPECT_TRUE(test, user_pattern(test, addr, SZ_2M, 0x5a1, false));
 	KUNIT_EXPECT_EQ(test, migrate(test, vram, addr + SZ_2M, SZ_2M, false), (u64)SZ_2M);
 
 	/* The second's block is free again: an allocation in progress takes it. */
@@ -521,13 +554,101 @@ static void vramsim_test_evict_oldest_first(struct kunit *test)
 	folio_put(busy);
 
 	/* One range on the device again, then unload with it there. */
+	KUNIT_ASSERT_TRUE(test, user_pattern(test, addr + 3 * SZ_2M, SZ_2M, 0x5a4, true));
 	KUNIT_EXPECT_EQ(test, migrate(test, vram, addr + 3 * SZ_2M, SZ_2M, true), (u64)SZ_2M);
 	vramsim_test_fini(t);
+	KUNIT_EXPECT_TRUE(test, user_pattern(test, addr + 3 * SZ_2M, SZ_2M, 0x5a4, false));
 	/* The page map is gone; the range is in RAM (GUP-fast sees only that). */
 	KUNIT_ASSERT_EQ(test, get_user_pages_fast(addr + 3 * SZ_2M, 1, 0, &page), 1);
 	KUNIT_EXPECT_FALSE(test, is_zone_device_page(page));
 	KUNIT_EXPECT_EQ(test, folio_order(page_folio(page)), ORDER_2M);
 	put_page(page);
+}
+
+/*
+ * The January 2026 debate where it bites: a pfn walk over free VRAM.
+ *
+ * Drivers evict at teardown with migrate_device_range() over their whole
+ * page map (test_hmm's dmirror_device_evict_chunk(), nouveau), which takes
+ * page_folio() of every pfn, free ones included, and skips the rest of a
+ * large folio it finds.  Under prepare=none a freed 2 MiB folio keeps its
+ * compound state.  The buddy hands out the highest free offset and splits
+ * to the right, so the next 4 KiB allocation in that block is its last
+ * page, reinitialised, while page 0 stays a free head of order 9 whose
+ * tails still name it.  Build exactly that with a real mm, then walk:
+ *
+ *  - prepare=scrub: the walk collects the live folio (pfn 511).
+ *  - prepare=none, Linux 7.3: the walk reads order 9 at the free head and
+ *    skips pfns 1-511, the live folio with them.  A driver evicting this
+ *    way would leave the folio in VRAM and memunmap_pages() would wait for
+ *    it forever.  The test expects that finding and fails loudly if it
+ *    goes (a core that resets freed folios, or walks differently).
+ *
+ * Either way vramsim's own eviction, which walks only blocks in use, moves
+ * the folio.
+ */
+static void vramsim_test_stale_walk(struct kunit *test)
+{
+	enum vramsim_prepare policy = test_policy(test);
+	struct vramsim_test *t = vramsim_test_init(test, SZ_2M, policy);
+	struct vramsim_vram *vram = &t->vram;
+	unsigned long base = vram->base_pfn, map, addr, *src, *dst;
+	struct page *head = pfn_to_page(base);
+	struct drm_vramsim_stats s;
+	bool collected;
+
+	map = kunit_vm_mmap(test, NULL, 0, 3 * SZ_2M, PROT_READ | PROT_WRITE,
+			    MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(map));
+	addr = ALIGN(map, SZ_2M);
+	mmap_write_lock(current->mm);
+	vm_flags_set(vma_lookup(current->mm, addr), VM_HUGEPAGE);
+	mmap_write_unlock(current->mm);
+
+	/* A 2 MiB folio in, out again: freed whole. */
+	KUNIT_ASSERT_EQ(test, migrate(test, vram, addr, SZ_2M, true), (u64)SZ_2M);
+	KUNIT_ASSERT_EQ(test, migrate(test, vram, addr, SZ_2M, false), (u64)SZ_2M);
+	vramsim_vram_drain(vram);
+	vramsim_vram_get_stats(vram, &s);
+	if (s.frees[ORDER_2M] != 1)
+		kunit_skip(test, "no RAM THP to take the folio back whole: it was split");
+	/* One page of a hole in: an order-0 folio on the block's last page. */
+	KUNIT_ASSERT_EQ(test, migrate(test, vram, addr + SZ_2M, PAGE_SIZE, true),
+			(u64)PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, folio_ref_count(page_folio(pfn_to_page(base + PAGES_2M - 1))), 1);
+
+	if (policy == VRAMSIM_PREPARE_NONE) {
+		/* The stale state: a free head of order 9, its tails naming it. */
+		KUNIT_EXPECT_TRUE(test, PageHead(head));
+		KUNIT_EXPECT_EQ(test, folio_nr_pages((struct folio *)head), PAGES_2M);
+		KUNIT_EXPECT_PTR_EQ(test, page_folio(pfn_to_page(base + 1)),
+				    (struct folio *)head);
+	} else {
+		KUNIT_EXPECT_FALSE(test, PageHead(head));
+		KUNIT_EXPECT_FALSE(test, PageTail(pfn_to_page(base + 1)));
+	}
+
+	src = kunit_kcalloc(test, PAGES_2M, sizeof(*src), GFP_KERNEL);
+	dst = kunit_kcalloc(test, PAGES_2M, sizeof(*dst), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, src);
+	KUNIT_ASSERT_NOT_NULL(test, dst);
+	KUNIT_ASSERT_EQ(test, migrate_device_range(src, base, PAGES_2M), 0);
+	collected = src[PAGES_2M - 1] & MIGRATE_PFN_MIGRATE;
+	/* No destinations: whatever was collected goes back where it was. */
+	migrate_device_pages(src, dst, PAGES_2M);
+	migrate_device_finalize(src, dst, PAGES_2M);
+
+	if (policy == VRAMSIM_PREPARE_NONE)
+		KUNIT_EXPECT_FALSE_MSG(test, collected,
+				       "7.3 finding gone: a full-range walk now collects a live folio behind a stale free head (docs/folio-lifecycle.md)");
+	else
+		KUNIT_EXPECT_TRUE(test, collected);
+
+	/* vramsim's eviction walks the live block only: it moves the page. */
+	KUNIT_EXPECT_EQ(test, vramsim_evict(vram, U64_MAX, 0, VRAMSIM_EVICT_ALLOC),
+			(u64)PAGE_SIZE);
+	vramsim_vram_drain(vram);
+	KUNIT_EXPECT_EQ(test, vramsim_vram_free_bytes(vram), vram->size);
 }
 
 /*
@@ -571,6 +692,7 @@ static struct kunit_case vramsim_vram_cases[] = {
 	KUNIT_CASE_PARAM(vramsim_test_full_with_pending_frees, vramsim_policy_gen_params),
 	KUNIT_CASE_PARAM(vramsim_test_split_returns_block_once, vramsim_policy_gen_params),
 	KUNIT_CASE_PARAM(vramsim_test_evict_oldest_first, vramsim_policy_gen_params),
+	KUNIT_CASE_PARAM(vramsim_test_stale_walk, vramsim_policy_gen_params),
 	KUNIT_CASE(vramsim_test_bench_is_private),
 	{}
 };
