@@ -8,7 +8,7 @@ set -euo pipefail
 # command-or-file -> package
 deps=(
 	gcc:gcc make:make bison:bison flex:flex bc:bc perl:perl
-	python3:python3 cpio:cpio xz:xz-utils depmod:kmod ccache:ccache
+	python3:python3 cpio:cpio xz:xz-utils depmod:kmod ccache:ccache patch:patch
 	sparse:sparse rsync:rsync dpkg-deb:dpkg apt-get:apt
 	qemu-system-x86_64:qemu-system-x86
 	/usr/share/qemu/qboot.rom:qemu-system-data
