@@ -371,6 +371,24 @@ static void vramsim_test_full_with_pending_frees(struct kunit *test)
 }
 
 /*
+ * @nr 2 MiB-aligned ranges of 2 MiB in this test's mm, in a VMA marked as
+ * MADV_HUGEPAGE marks it: vramsim makes 2 MiB folios only there.
+ */
+static unsigned long map_huge(struct kunit *test, unsigned int nr)
+{
+	unsigned long map, addr;
+
+	map = kunit_vm_mmap(test, NULL, 0, (nr + 1) * SZ_2M, PROT_READ | PROT_WRITE,
+			    MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(map));
+	addr = ALIGN(map, SZ_2M);
+	mmap_write_lock(current->mm);
+	vm_flags_set(vma_lookup(current->mm, addr), VM_HUGEPAGE);
+	mmap_write_unlock(current->mm);
+	return addr;
+}
+
+/*
  * A 2 MiB device folio split by the core: migrate a PMD-sized hole of a
  * process into VRAM, move one 4 KiB page in the middle back, which splits
  * the folio.  The block must stay allocated until its last piece is freed.
@@ -379,19 +397,12 @@ static void vramsim_test_split_returns_block_once(struct kunit *test)
 {
 	struct vramsim_test *t = vramsim_test_init(test, SZ_8M, test_policy(test));
 	struct vramsim_vram *vram = &t->vram;
-	unsigned long map, addr;
+	unsigned long addr;
 	struct drm_vramsim_stats s;
 	u64 moved;
 	int err;
 
-	map = kunit_vm_mmap(test, NULL, 0, SZ_4M, PROT_READ | PROT_WRITE,
-			    MAP_ANONYMOUS | MAP_PRIVATE, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(map));
-	addr = ALIGN(map, SZ_2M);
-	/* What MADV_HUGEPAGE does: vramsim makes 2 MiB folios only there. */
-	mmap_write_lock(current->mm);
-	vm_flags_set(vma_lookup(current->mm, addr), VM_HUGEPAGE);
-	mmap_write_unlock(current->mm);
+	addr = map_huge(test, 1);
 
 	err = vramsim_migrate_range(vram, current->mm, addr, SZ_2M, true, &moved);
 	KUNIT_ASSERT_EQ(test, err, 0);
@@ -489,20 +500,14 @@ static void vramsim_test_evict_oldest_first(struct kunit *test)
 {
 	struct vramsim_test *t = vramsim_test_init(test, SZ_4M, test_policy(test));
 	struct vramsim_vram *vram = &t->vram;
-	unsigned long map, addr;
+	unsigned long addr;
 	struct drm_vramsim_stats s;
 	struct folio *busy, *folio;
 	struct page *page;
 
 	vram->evict = true;
 	/* Four aligned 2 MiB ranges. */
-	map = kunit_vm_mmap(test, NULL, 0, 5 * SZ_2M, PROT_READ | PROT_WRITE,
-			    MAP_ANONYMOUS | MAP_PRIVATE, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(map));
-	addr = ALIGN(map, SZ_2M);
-	mmap_write_lock(current->mm);
-	vm_flags_set(vma_lookup(current->mm, addr), VM_HUGEPAGE);
-	mmap_write_unlock(current->mm);
+	addr = map_huge(test, 4);
 
 	/* The first range holds data: eviction must bring it back intact. */
 	KUNIT_ASSERT_TRUE(test, user_pattern(test, addr, SZ_2M, 0x5a1, true));
@@ -592,18 +597,12 @@ static void vramsim_test_stale_walk(struct kunit *test)
 	enum vramsim_prepare policy = test_policy(test);
 	struct vramsim_test *t = vramsim_test_init(test, SZ_2M, policy);
 	struct vramsim_vram *vram = &t->vram;
-	unsigned long base = vram->base_pfn, map, addr, *src, *dst;
+	unsigned long base = vram->base_pfn, addr, *src, *dst;
 	struct page *head = pfn_to_page(base);
 	struct drm_vramsim_stats s;
 	bool collected;
 
-	map = kunit_vm_mmap(test, NULL, 0, 3 * SZ_2M, PROT_READ | PROT_WRITE,
-			    MAP_ANONYMOUS | MAP_PRIVATE, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(map));
-	addr = ALIGN(map, SZ_2M);
-	mmap_write_lock(current->mm);
-	vm_flags_set(vma_lookup(current->mm, addr), VM_HUGEPAGE);
-	mmap_write_unlock(current->mm);
+	addr = map_huge(test, 2);
 
 	/* A 2 MiB folio in, out again: freed whole. */
 	KUNIT_ASSERT_EQ(test, migrate(test, vram, addr, SZ_2M, true), (u64)SZ_2M);
