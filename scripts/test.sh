@@ -186,6 +186,7 @@ for policy in scrub none; do
 	count_tap "$results/race-$policy.tap" "concurrency selftests (prepare=$policy)"
 	count_tap "$results/mm-$policy.tap" "mm-operation selftests (prepare=$policy)"
 	count_tap "$results/evict-$policy.tap" "eviction selftests (prepare=$policy)"
+	count_tap "$results/peer-$policy.tap" "two-device selftests (prepare=$policy)"
 done
 count_tap "$results/fault-scrub.tap" "fault-injection selftests (prepare=scrub)"
 count_tap "$results/stress.tap" "stress, short run"

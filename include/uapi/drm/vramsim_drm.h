@@ -21,7 +21,7 @@ extern "C" {
  * bumps break compatibility.
  */
 #define VRAMSIM_UAPI_MAJOR	1
-#define VRAMSIM_UAPI_MINOR	1
+#define VRAMSIM_UAPI_MINOR	2
 
 /* Folio orders vramsim hands out: 0 (4 KiB) up to 9 (2 MiB). */
 #define VRAMSIM_NR_ORDERS	10
@@ -35,8 +35,9 @@ extern "C" {
  *
  * Filled by DRM_IOCTL_VRAMSIM_STATS.  Counts are since the driver was
  * loaded, except @vram_free, @live_folios and @pending_frees, which are
- * the state now.  Fields from @evictions on are new in 1.1; an older
- * caller's shorter structure gets what fits.
+ * the state now.  Fields from @evictions on are new in 1.1, from
+ * @peer_bytes on in 1.2; an older caller's shorter structure gets what
+ * fits.
  */
 struct drm_vramsim_stats {
 	/** @uapi_version: (VRAMSIM_UAPI_MAJOR << 16) | VRAMSIM_UAPI_MINOR. */
@@ -67,6 +68,19 @@ struct drm_vramsim_stats {
 	 * memory for them); they stayed in VRAM, intact (1.1).
 	 */
 	__u64 evict_skipped;
+	/**
+	 * @peer_bytes: bytes migrated into this device's VRAM directly from
+	 * another vramsim device's, without a copy in system memory (1.2).
+	 */
+	__u64 peer_bytes;
+	/**
+	 * @device: this device's number, 0 to num_devices - 1: its faux
+	 * device is /sys/devices/faux/vramsim for 0, vramsim.<device> for
+	 * the others (1.2).
+	 */
+	__u32 device;
+	/** @pad: 0. */
+	__u32 pad;
 };
 
 /**

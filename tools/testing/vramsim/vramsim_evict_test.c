@@ -50,51 +50,6 @@
 #define SZ_64K	(64UL << 10)
 #define SZ_2M	(2UL << 20)
 
-/* /proc/pid/pagemap and /proc/kpageflags bits. */
-#define PM_BIT(n)	(1ULL << (n))
-#define PM_PFN_MASK	(PM_BIT(55) - 1)
-#define PM_SWAP		PM_BIT(62)
-#define PM_PRESENT	PM_BIT(63)
-#define KPF_THP		22
-
-static __u64 pagemap_entry(const void *addr)
-{
-	__u64 e = 0;
-	int fd = open("/proc/self/pagemap", O_RDONLY);
-
-	if (fd < 0)
-		return 0;
-	if (pread(fd, &e, 8, (uintptr_t)addr / SZ_4K * 8) != 8)
-		e = 0;
-	close(fd);
-	return e;
-}
-
-/* Is the page at @addr in RAM and part of a THP?  (Needs root for the pfn.) */
-static bool in_thp(const void *addr)
-{
-	__u64 e = pagemap_entry(addr), flags = 0;
-	int fd;
-
-	if (!(e & PM_PRESENT))
-		return false;
-	fd = open("/proc/kpageflags", O_RDONLY);
-	if (fd < 0)
-		return false;
-	if (pread(fd, &flags, 8, (e & PM_PFN_MASK) * 8) != 8)
-		flags = 0;
-	close(fd);
-	return flags & (1ULL << KPF_THP);
-}
-
-/* A device-private entry: not present, shown as a swap entry. */
-static bool on_device(const void *addr)
-{
-	__u64 e = pagemap_entry(addr);
-
-	return !(e & PM_PRESENT) && (e & PM_SWAP);
-}
-
 static double now_s(void)
 {
 	struct timespec ts;

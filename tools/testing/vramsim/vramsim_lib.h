@@ -23,14 +23,25 @@
 
 #define VRAMSIM_SZ_2M	(2UL << 20)
 
-/* The vramsim render node, opened read-write, or -1. */
-static inline int vramsim_open_render_node(void)
+/*
+ * The render node of vramsim device @n (module parameter num_devices),
+ * opened read-write, or -1.  Device 0's faux device is "vramsim", the
+ * others' "vramsim.<n>".
+ */
+static inline int vramsim_open_device(int n)
 {
+	char pattern[64];
 	glob_t g;
 	size_t i;
 	int fd = -1;
 
-	if (glob("/sys/devices/faux/vramsim/drm/renderD*", 0, NULL, &g))
+	if (n)
+		snprintf(pattern, sizeof(pattern),
+			 "/sys/devices/faux/vramsim.%d/drm/renderD*", n);
+	else
+		snprintf(pattern, sizeof(pattern),
+			 "/sys/devices/faux/vramsim/drm/renderD*");
+	if (glob(pattern, 0, NULL, &g))
 		return -1;
 	for (i = 0; i < g.gl_pathc && fd < 0; i++) {
 		char dev[64];
@@ -40,6 +51,12 @@ static inline int vramsim_open_render_node(void)
 	}
 	globfree(&g);
 	return fd;
+}
+
+/* The render node of vramsim device 0, opened read-write, or -1. */
+static inline int vramsim_open_render_node(void)
+{
+	return vramsim_open_device(0);
 }
 
 /*
@@ -64,6 +81,51 @@ static inline void *vramsim_map_aligned(size_t len, int advice)
 		return NULL;
 	}
 	return a;
+}
+
+/* /proc/pid/pagemap and /proc/kpageflags bits. */
+#define PM_BIT(n)	(1ULL << (n))
+#define PM_PFN_MASK	(PM_BIT(55) - 1)
+#define PM_SWAP		PM_BIT(62)
+#define PM_PRESENT	PM_BIT(63)
+#define KPF_THP		22
+
+static inline __u64 pagemap_entry(const void *addr)
+{
+	__u64 e = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &e, 8, (uintptr_t)addr / 4096 * 8) != 8)
+		e = 0;
+	close(fd);
+	return e;
+}
+
+/* Is the page at @addr in RAM and part of a THP?  (Needs root for the pfn.) */
+static inline bool in_thp(const void *addr)
+{
+	__u64 e = pagemap_entry(addr), flags = 0;
+	int fd;
+
+	if (!(e & PM_PRESENT))
+		return false;
+	fd = open("/proc/kpageflags", O_RDONLY);
+	if (fd < 0)
+		return false;
+	if (pread(fd, &flags, 8, (e & PM_PFN_MASK) * 8) != 8)
+		flags = 0;
+	close(fd);
+	return flags & (1ULL << KPF_THP);
+}
+
+/* A device-private entry: not present, shown as a swap entry. */
+static inline bool on_device(const void *addr)
+{
+	__u64 e = pagemap_entry(addr);
+
+	return !(e & PM_PRESENT) && (e & PM_SWAP);
 }
 
 #define VRAMSIM_TO_DEV	DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE
@@ -168,27 +230,55 @@ static inline int read_param(const char *name, char *buf, size_t len)
 }
 
 /*
- * Reload vramsim with its current vram_size and prepare, and evict=@evict
- * ("on" or "off"), for the tests of a full VRAM that does not evict.  *@fd,
- * an open render node or -1, is closed and reopened.  Returns 0 or -1.
+ * Reload vramsim with its current parameters except those in @params
+ * ("evict=off", "num_devices=2 vram_size=8M", ...: later ones win).  *@fd,
+ * an open render node of device 0 or -1, is closed and reopened.  Returns
+ * 0 or -1.
  */
-static inline int vramsim_reload_evict(int *fd, const char *evict)
+static inline int vramsim_reload(int *fd, const char *params)
 {
-	char size[32], prepare[16], cmd[160];
+	char size[160], prepare[16], evict[8], num[8], cmd[512];
 
 	if (read_param("vram_size", size, sizeof(size)) ||
-	    read_param("prepare", prepare, sizeof(prepare)))
+	    read_param("prepare", prepare, sizeof(prepare)) ||
+	    read_param("evict", evict, sizeof(evict)) ||
+	    read_param("num_devices", num, sizeof(num)))
 		return -1;
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
 	snprintf(cmd, sizeof(cmd),
-		 "rmmod vramsim && modprobe vramsim vram_size=%s prepare=%s evict=%s",
-		 size, prepare, evict);
+		 "rmmod vramsim && modprobe vramsim vram_size=%s prepare=%s evict=%s num_devices=%s %s",
+		 size, prepare, evict, num, params);
 	if (system(cmd))
 		return -1;
 	*fd = vramsim_open_render_node();
 	return *fd < 0 ? -1 : 0;
+}
+
+/*
+ * Reload vramsim with evict=@evict ("on" or "off"), for the tests of a
+ * full VRAM that does not evict; see vramsim_reload().
+ */
+static inline int vramsim_reload_evict(int *fd, const char *evict)
+{
+	char p[16];
+
+	snprintf(p, sizeof(p), "evict=%s", evict);
+	return vramsim_reload(fd, p);
+}
+
+/* Write num_devices: 0 or -1. */
+static inline int vramsim_set_num_devices(int n)
+{
+	FILE *f = fopen("/sys/module/vramsim/parameters/num_devices", "w");
+	int ret;
+
+	if (!f)
+		return -1;
+	ret = fprintf(f, "%d\n", n) < 0;
+	ret |= fclose(f) != 0;
+	return ret ? -1 : 0;
 }
 
 #endif /* _VRAMSIM_LIB_H_ */

@@ -19,7 +19,7 @@ unload() { ! loaded || rmmod vramsim; }
 mark() { dmesg -c >/dev/null; }
 
 echo "TAP version 13"
-echo "1..18"
+echo "1..22"
 
 unload
 mark
@@ -83,6 +83,47 @@ check "vram_size=64M prepare=none loads" sh -c 'modprobe vramsim vram_size=64M p
 	grep -q "total: 64MiB" '"$VRAMSIM_DEBUGFS"'/vram && [ "$(cat /sys/module/vramsim/parameters/prepare)" = none ]'
 check "in-kernel alloc/free with prepare=none" sh -c "echo '9 32' > $VRAMSIM_DEBUGFS/bench && echo '0 16384' > $VRAMSIM_DEBUGFS/bench"
 check "rmmod after prepare=none" rmmod vramsim
+# Several devices: sizes from a list, the last repeated; num_devices
+# writable at runtime; bad values refused with a message.
+bad=
+for v in "vram_size=64M,3M" "vram_size=2M,2M,2M,2M,2M,2M,2M,2M,2M" "vram_size=4M," \
+	 "num_devices=0" "num_devices=9" "num_devices=x"; do
+	mark
+	if modprobe vramsim $v 2>/tmp/mp.err; then
+		bad="$bad $v(accepted)"
+		rmmod vramsim
+	elif ! grep -q 'Invalid argument' /tmp/mp.err; then
+		bad="$bad $v(not EINVAL)"
+	elif ! dmesg | grep -q "vramsim: ${v%%=*}="; then
+		bad="$bad $v(no message)"
+	fi
+done
+if [ -z "$bad" ]; then
+	ok "bad vram_size lists and num_devices values fail with EINVAL and a message"
+else
+	not_ok "bad vram_size lists and num_devices values fail with EINVAL and a message" "wrong:$bad"
+fi
+dbg=${VRAMSIM_DEBUGFS%/*}
+check "num_devices=3 vram_size=64M,32M: three devices, sizes 64M, 32M, 32M" sh -c "
+	modprobe vramsim num_devices=3 vram_size=64M,32M &&
+	ls /sys/devices/faux/vramsim/drm /sys/devices/faux/vramsim.1/drm /sys/devices/faux/vramsim.2/drm | grep -c renderD | grep -qx 3 &&
+	grep -q 'total: 64MiB' $dbg/vramsim/vram && grep -q 'total: 32MiB' $dbg/vramsim.1/vram &&
+	grep -q 'total: 32MiB' $dbg/vramsim.2/vram"
+p=/sys/module/vramsim/parameters/num_devices
+check "num_devices writable: 3 -> 1 removes two devices, 1 -> 2 adds one" sh -c "
+	echo 1 > $p && [ \"\$(cat $p)\" = 1 ] && [ ! -e /sys/devices/faux/vramsim.1 ] &&
+	[ ! -e /sys/devices/faux/vramsim.2 ] && [ -e /sys/devices/faux/vramsim ] &&
+	echo 2 > $p && [ \"\$(cat $p)\" = 2 ] && ls /sys/devices/faux/vramsim.1/drm | grep -q renderD &&
+	grep -q 'total: 32MiB' $dbg/vramsim.1/vram"
+mark
+check "bad num_devices writes fail with EINVAL and leave the devices" sh -c "
+	for v in 0 9 x -1; do
+		if /bin/echo \$v 2>/tmp/nd.err > $p; then exit 1; fi
+		grep -q 'Invalid argument' /tmp/nd.err || exit 1
+	done
+	[ \"\$(cat $p)\" = 2 ] && [ -e /sys/devices/faux/vramsim.1 ] &&
+	dmesg | grep -q 'num_devices=9: must be'"
+check "rmmod with two devices" rmmod vramsim
 check "no kernel warnings during the module tests" sh -c '! dmesg | grep -E "WARNING|BUG:|Oops"'
 
 [ "$fails" = 0 ]

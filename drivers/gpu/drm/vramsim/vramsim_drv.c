@@ -2,13 +2,16 @@
 /*
  * vramsim: a DRM driver that simulates GPU VRAM without a GPU.
  *
- * One faux device, one DRM device with a render node, and behind it
- * simulated VRAM: device-private memory from the GPU buddy allocator
- * (vramsim_vram.c) that user memory can be migrated to (vramsim_migrate.c).
+ * num_devices faux devices, each with a DRM device, a render node and
+ * behind it simulated VRAM: device-private memory from the GPU buddy
+ * allocator (vramsim_vram.c) that user memory can be migrated to, and from
+ * one device to another (vramsim_migrate.c).
  */
 
 #include <linux/device/faux.h>
+#include <linux/kstrtox.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/overflow.h>
 #include <linux/sched/mm.h>
 #include <linux/string.h>
@@ -22,43 +25,86 @@
 #include "vramsim_drv.h"
 #include "vramsim_migrate.h"
 
-/* Module parameters are validated when set, so a bad one fails modprobe. */
+/*
+ * Module parameters are validated when set, so a bad one fails modprobe
+ * (or the write to sysfs) with a message saying what is accepted.
+ */
 
-static u64 vram_size = SZ_512M;
+/*
+ * Devices that exist; vramsim_lock serialises creating and removing them
+ * (module init and exit, writes to num_devices).  vramsim_peers[i] is
+ * device i's VRAM while it can be migrated from: the pgmap owners a
+ * migration to another device looks for (vramsim_migrate.c).
+ */
+static DEFINE_MUTEX(vramsim_lock);
+static struct vramsim_device *vramsim_devices[VRAMSIM_MAX_DEVICES];
+static struct vramsim_vram *vramsim_peers[VRAMSIM_MAX_DEVICES];
+static unsigned int vramsim_count;
+static bool vramsim_live;	/* between module init and exit */
+
+static u64 vram_sizes[VRAMSIM_MAX_DEVICES] = { SZ_512M };
+static unsigned int nr_vram_sizes = 1;
+
+/* Device @i's VRAM size: its entry, or the list's last one. */
+static u64 vramsim_vram_size(unsigned int i)
+{
+	return vram_sizes[min(i, nr_vram_sizes - 1)];
+}
 
 static int vram_size_set(const char *val, const struct kernel_param *kp)
 {
-	char *end;
-	u64 size;
+	u64 sizes[VRAMSIM_MAX_DEVICES];
+	const char *s = val;
+	unsigned int n = 0;
 
-	size = memparse(val, &end);
-	if (end == val || (*end && *end != '\n')) {
-		pr_err(DRIVER_NAME ": vram_size=%s is not a size; use e.g. 512M or 1G\n",
-		       val);
-		return -EINVAL;
+	for (;;) {
+		char *end;
+		u64 size = memparse(s, &end);
+
+		if (end == s || (*end && *end != ',' && *end != '\n')) {
+			pr_err(DRIVER_NAME ": vram_size=%s is not a size or a list of sizes; use e.g. 512M or 1G,256M\n",
+			       val);
+			return -EINVAL;
+		}
+		if (size < VRAMSIM_MIN_SIZE || size > VRAMSIM_MAX_SIZE ||
+		    !IS_ALIGNED(size, VRAMSIM_MIN_SIZE)) {
+			pr_err(DRIVER_NAME ": vram_size=%s: each size must be a multiple of %luM from %luM to %lluG\n",
+			       val, VRAMSIM_MIN_SIZE >> 20,
+			       VRAMSIM_MIN_SIZE >> 20, VRAMSIM_MAX_SIZE >> 30);
+			return -EINVAL;
+		}
+		if (n == VRAMSIM_MAX_DEVICES) {
+			pr_err(DRIVER_NAME ": vram_size=%s: at most %d sizes, one per device\n",
+			       val, VRAMSIM_MAX_DEVICES);
+			return -EINVAL;
+		}
+		sizes[n++] = size;
+		if (*end != ',')
+			break;
+		s = end + 1;
 	}
-	if (size < VRAMSIM_MIN_SIZE || size > VRAMSIM_MAX_SIZE ||
-	    !IS_ALIGNED(size, VRAMSIM_MIN_SIZE)) {
-		pr_err(DRIVER_NAME ": vram_size=%s: must be a multiple of %luM from %luM to %lluG\n",
-		       val, VRAMSIM_MIN_SIZE >> 20, VRAMSIM_MIN_SIZE >> 20,
-		       VRAMSIM_MAX_SIZE >> 30);
-		return -EINVAL;
-	}
-	*(u64 *)kp->arg = size;
+	memcpy(vram_sizes, sizes, n * sizeof(*sizes));
+	nr_vram_sizes = n;
 	return 0;
 }
 
 static int vram_size_get(char *buffer, const struct kernel_param *kp)
 {
-	return sysfs_emit(buffer, "%llu\n", *(u64 *)kp->arg);
+	int len = 0;
+	unsigned int i;
+
+	for (i = 0; i < nr_vram_sizes; i++)
+		len += sysfs_emit_at(buffer, len, "%s%llu", i ? "," : "",
+				     vram_sizes[i]);
+	return len + sysfs_emit_at(buffer, len, "\n");
 }
 
 static const struct kernel_param_ops vram_size_ops = {
 	.set = vram_size_set,
 	.get = vram_size_get,
 };
-module_param_cb(vram_size, &vram_size_ops, &vram_size, 0444);
-MODULE_PARM_DESC(vram_size, "Bytes of simulated VRAM, a multiple of 2M, 2M..64G (default 512M)");
+module_param_cb(vram_size, &vram_size_ops, NULL, 0444);
+MODULE_PARM_DESC(vram_size, "Bytes of simulated VRAM per device, a multiple of 2M, 2M..64G (default 512M); a list (1G,256M) gives device i the i-th size, the last one to the rest");
 
 static const char * const prepare_names[] = {
 	[VRAMSIM_PREPARE_SCRUB] = "scrub",
@@ -95,10 +141,24 @@ static bool evict = true;
 module_param(evict, bool, 0444);
 MODULE_PARM_DESC(evict, "When VRAM is full, evict the oldest device memory to RAM (on, default) or move only what fits (off)");
 
+/*
+ * Every ioctl that reaches the VRAM does so inside drm_dev_enter(): a
+ * device removed (num_devices lowered) tears its VRAM down after
+ * drm_dev_unplug(), which waits for those sections, while files opened
+ * before stay open and get -ENODEV.
+ */
 static int vramsim_ioctl_stats(struct drm_device *drm, void *data,
 			       struct drm_file *file)
 {
-	vramsim_vram_get_stats(&to_vramsim(drm)->vram, data);
+	struct vramsim_device *vdev = to_vramsim(drm);
+	struct drm_vramsim_stats *stats = data;
+	int idx;
+
+	if (!drm_dev_enter(drm, &idx))
+		return -ENODEV;
+	vramsim_vram_get_stats(&vdev->vram, stats);
+	stats->device = vdev->index;
+	drm_dev_exit(idx);
 	return 0;
 }
 
@@ -106,6 +166,7 @@ static int vramsim_migrate(struct drm_device *drm,
 			   struct drm_vramsim_migrate *args, bool to_device)
 {
 	u64 end;
+	int idx, err;
 
 	/* Written back whatever happens: never echo the caller's bytes. */
 	args->moved = 0;
@@ -116,9 +177,13 @@ static int vramsim_migrate(struct drm_device *drm,
 	if (check_add_overflow(args->start, args->length, &end) ||
 	    end > TASK_SIZE)
 		return -EINVAL;
-	return vramsim_migrate_range(&to_vramsim(drm)->vram, current->mm,
-				     args->start, args->length, to_device,
-				     &args->moved);
+	if (!drm_dev_enter(drm, &idx))
+		return -ENODEV;
+	err = vramsim_migrate_range(&to_vramsim(drm)->vram, current->mm,
+				    args->start, args->length, to_device,
+				    &args->moved);
+	drm_dev_exit(idx);
+	return err;
 }
 
 static int vramsim_ioctl_migrate_to_device(struct drm_device *drm, void *data,
@@ -164,15 +229,26 @@ static const struct drm_driver vramsim_driver = {
 	.minor = DRIVER_MINOR,
 };
 
-static struct vramsim_device *vramsim;
-
-static int __init vramsim_init(void)
+/*
+ * Create device @i: a faux device ("vramsim" for device 0, as when there
+ * was only one, else "vramsim.<i>"), its DRM device and its VRAM, all
+ * released with the faux device's resources.
+ */
+static int vramsim_device_create(unsigned int i)
 {
-	struct faux_device *faux;
+	u64 size = vramsim_vram_size(i);
 	struct vramsim_device *vdev;
+	struct faux_device *faux;
+	char name[24];
 	int err;
 
-	faux = faux_device_create(DRIVER_NAME, NULL, NULL);
+	lockdep_assert_held(&vramsim_lock);
+
+	if (i)
+		snprintf(name, sizeof(name), DRIVER_NAME ".%u", i);
+	else
+		strscpy(name, DRIVER_NAME);
+	faux = faux_device_create(name, NULL, NULL);
 	if (!faux)
 		return -ENODEV;
 
@@ -188,25 +264,28 @@ static int __init vramsim_init(void)
 		goto err_devres;
 	}
 	vdev->faux = faux;
+	vdev->index = i;
 
-	err = devm_vramsim_vram_init(&faux->dev, &vdev->vram, vram_size, prepare);
+	err = devm_vramsim_vram_init(&faux->dev, &vdev->vram, size, prepare);
 	if (err) {
 		drm_err(&vdev->drm, "cannot create %llu MiB of VRAM: %pe\n",
-			vram_size >> 20, ERR_PTR(err));
+			size >> 20, ERR_PTR(err));
 		goto err_devres;
 	}
 	vdev->vram.evict = evict;
+	vdev->vram.peers = vramsim_peers;
 
 	vramsim_debugfs_init(vdev);
 
-	/* Final step: expose the device to userspace. */
+	/* Final step: expose the device to userspace and to its peers. */
 	err = drm_dev_register(&vdev->drm, 0);
 	if (err)
 		goto err_devres;
+	WRITE_ONCE(vramsim_peers[i], &vdev->vram);
+	vramsim_devices[i] = vdev;
 
-	vramsim = vdev;
-	drm_info(&vdev->drm, "%llu MiB of simulated VRAM at pfn %#lx, prepare=%s, evict=%s\n",
-		 vram_size >> 20, vdev->vram.base_pfn, prepare_names[prepare],
+	drm_info(&vdev->drm, "device %u: %llu MiB of simulated VRAM at pfn %#lx, prepare=%s, evict=%s\n",
+		 i, size >> 20, vdev->vram.base_pfn, prepare_names[prepare],
 		 str_on_off(evict));
 	return 0;
 
@@ -217,13 +296,108 @@ err_faux:
 	return err;
 }
 
-static void __exit vramsim_exit(void)
+/*
+ * Remove device @i.  Its VRAM's contents go back to RAM (the processes
+ * that map them keep their data); files still open on its render node
+ * get -ENODEV until they are closed.
+ */
+static void vramsim_device_destroy(unsigned int i)
 {
-	struct faux_device *faux = vramsim->faux;
+	struct vramsim_device *vdev = vramsim_devices[i];
+	struct faux_device *faux = vdev->faux;
 
-	drm_dev_unregister(&vramsim->drm);
+	lockdep_assert_held(&vramsim_lock);
+
+	/*
+	 * Migrations to other devices stop looking for this one's pages; one
+	 * that already found some holds them, and the teardown below waits
+	 * for it to finish with them.
+	 */
+	WRITE_ONCE(vramsim_peers[i], NULL);
+	vramsim_devices[i] = NULL;
+	drm_dev_unplug(&vdev->drm);
 	devres_release_group(&faux->dev, NULL);
 	faux_device_destroy(faux);
+}
+
+/* Create or remove devices until there are @n. */
+static int vramsim_set_count(unsigned int n)
+{
+	int err = 0;
+
+	lockdep_assert_held(&vramsim_lock);
+
+	while (vramsim_count > n)
+		vramsim_device_destroy(--vramsim_count);
+	while (vramsim_count < n && !err) {
+		err = vramsim_device_create(vramsim_count);
+		if (!err)
+			vramsim_count++;
+	}
+	return err;
+}
+
+static unsigned int num_devices = 1;
+
+/*
+ * num_devices may be changed at runtime: devices past the new count are
+ * removed (the highest first, their memory evicted to RAM), new ones are
+ * created with their vram_size.  Before the module is initialised, the
+ * value is only recorded.
+ */
+static int num_devices_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int n;
+	int err;
+
+	if (kstrtouint(val, 0, &n) || n < 1 || n > VRAMSIM_MAX_DEVICES) {
+		/* A write to sysfs ends in a newline: not in the message. */
+		pr_err(DRIVER_NAME ": num_devices=%.*s: must be a number from 1 to %d\n",
+		       (int)strcspn(val, "\n"), val, VRAMSIM_MAX_DEVICES);
+		return -EINVAL;
+	}
+	mutex_lock(&vramsim_lock);
+	if (!vramsim_live) {
+		num_devices = n;
+		err = 0;
+	} else {
+		err = vramsim_set_count(n);
+		num_devices = vramsim_count;
+		if (err)
+			pr_err(DRIVER_NAME ": num_devices=%u: could create only %u devices: %pe\n",
+			       n, vramsim_count, ERR_PTR(err));
+	}
+	mutex_unlock(&vramsim_lock);
+	return err;
+}
+
+static const struct kernel_param_ops num_devices_ops = {
+	.set = num_devices_set,
+	.get = param_get_uint,
+};
+module_param_cb(num_devices, &num_devices_ops, &num_devices, 0644);
+MODULE_PARM_DESC(num_devices, "Number of vramsim devices, 1..8 (default 1), each with its own VRAM and render node; writable: lowering it removes the last devices, evicting their memory to RAM");
+
+static int __init vramsim_init(void)
+{
+	int err;
+
+	mutex_lock(&vramsim_lock);
+	err = vramsim_set_count(num_devices);
+	if (err)
+		vramsim_set_count(0);
+	else
+		vramsim_live = true;
+	mutex_unlock(&vramsim_lock);
+	return err;
+}
+
+static void __exit vramsim_exit(void)
+{
+	mutex_lock(&vramsim_lock);
+	vramsim_live = false;
+	vramsim_set_count(0);
+	mutex_unlock(&vramsim_lock);
 }
 
 module_init(vramsim_init);

@@ -18,12 +18,14 @@ struct faux_device;
  * struct vramsim_device - the vramsim DRM device
  * @drm: DRM device
  * @faux: the faux bus device @drm hangs off
+ * @index: device number, 0 to %VRAMSIM_MAX_DEVICES - 1
  * @vram: simulated VRAM
  * @bench: last in-kernel benchmark run, see vramsim_bench.c
  */
 struct vramsim_device {
 	struct drm_device drm;
 	struct faux_device *faux;
+	unsigned int index;
 	struct vramsim_vram vram;
 	struct vramsim_bench bench;
 };

@@ -176,23 +176,40 @@ static unsigned long vramsim_pgoff(struct vramsim_vram *vram,
 	return page_to_pfn(dpage) - vram->base_pfn;
 }
 
-/* Copy @nr system pages from @spage (or zeroes if NULL) into device pages. */
+/*
+ * Copy @nr pages into the device pages at @dpage: from the system pages at
+ * @spage, from the device pages at @spage of another VRAM (a migration from
+ * a peer device: its backing pages are copied, nothing goes through the
+ * source's RAM pages), or zeroes if @spage is NULL.  A peer's pages are
+ * collected by the migration, so locked and referenced: its VRAM cannot be
+ * torn down under the copy.
+ */
 static int vramsim_copy_to_vram(struct vramsim_vram *vram, struct page *dpage,
 				struct page *spage, unsigned long nr)
 {
-	unsigned long pgoff = vramsim_pgoff(vram, dpage);
+	unsigned long pgoff = vramsim_pgoff(vram, dpage), from_pgoff = 0;
+	struct vramsim_vram *from = NULL;
 	unsigned long i;
 
+	if (spage && is_device_private_page(spage)) {
+		from = vramsim_folio_vram(page_folio(spage));
+		from_pgoff = vramsim_pgoff(from, spage);
+	}
 	for (i = 0; i < nr; i++) {
 		struct page *b = vramsim_backing_page(vram, pgoff + i);
+		struct page *s = spage ? spage + i : NULL;
 
 		if (!b)
 			return -ENOMEM;
-		if (spage)
-			copy_highpage(b, spage + i);
+		if (from)
+			s = xa_load(&from->backing, from_pgoff + i);
+		if (s)
+			copy_highpage(b, s);
 		else
 			clear_highpage(b);
 	}
+	if (from)
+		atomic64_add(nr << PAGE_SHIFT, &vram->stats.peer_bytes);
 	return 0;
 }
 
@@ -367,21 +384,51 @@ static void vramsim_window_finish(struct migrate_vma *args, u64 *moved)
 	migrate_vma_finalize(args);
 }
 
-static int vramsim_window_to_device(struct vramsim_vram *vram,
-				    struct migrate_vma *args, u64 ticket,
-				    u64 *moved, bool *full)
+/*
+ * Did the walk leave out part of the window?  The walk writes 0 for a
+ * page it does not collect (one in device memory of another owner, or
+ * one it could not lock), and for the 511 entries after a COMPOUND one.
+ */
+static bool vramsim_window_missed(const struct migrate_vma *args)
+{
+	unsigned long i;
+
+	for (i = 0; i < args->npages; i++) {
+		if (!args->src[i])
+			return true;
+		if (args->src[i] & MIGRATE_PFN_COMPOUND)
+			i += HPAGE_PMD_NR - 1;
+	}
+	return false;
+}
+
+/*
+ * Move what the window holds in system memory (@from == NULL) or in the
+ * VRAM @from, a peer's, into @vram.  Sets *@missed if the last walk left
+ * out entries another VRAM may hold.
+ */
+static int vramsim_window_in(struct vramsim_vram *vram,
+			     struct vramsim_vram *from,
+			     struct migrate_vma *args, u64 ticket, u64 *moved,
+			     bool *full, bool *missed)
 {
 	bool compound = vramsim_thp_allowed(args->vma, args->start);
+	unsigned long select = from ? MIGRATE_VMA_SELECT_DEVICE_PRIVATE :
+				      MIGRATE_VMA_SELECT_SYSTEM;
 	bool again;
 	int err;
 
 	for (;;) {
 		unsigned long i = 0, n;
 
-		err = vramsim_window_collect(vram, args, MIGRATE_VMA_SELECT_SYSTEM |
+		err = vramsim_window_collect(from ?: vram, args, select |
 					     (compound ? MIGRATE_VMA_SELECT_COMPOUND : 0));
+		if (err < 0)
+			return err;
+		/* Not collected: a device page, or one locked at the time. */
+		*missed = vramsim_window_missed(args);
 		if (err)
-			return err < 0 ? err : 0;
+			return 0;
 
 		again = false;
 		while (i < args->npages && !err) {
@@ -405,6 +452,37 @@ static int vramsim_window_to_device(struct vramsim_vram *vram,
 			return err;
 		compound = false;
 	}
+}
+
+/*
+ * Move the window into @vram: what is in system memory, then what is in
+ * another vramsim device's VRAM, directly from there.  A peer is looked
+ * for only where the walk of system memory left entries out, so a single
+ * device, or a range all in RAM, costs one walk as before.
+ */
+static int vramsim_window_to_device(struct vramsim_vram *vram,
+				    struct migrate_vma *args, u64 ticket,
+				    u64 *moved, bool *full)
+{
+	bool missed;
+	unsigned int i;
+	int err;
+
+	err = vramsim_window_in(vram, NULL, args, ticket, moved, full, &missed);
+	if (err || *full || !vram->peers)
+		return err;
+
+	for (i = 0; i < VRAMSIM_MAX_DEVICES && missed; i++) {
+		struct vramsim_vram *peer = READ_ONCE(vram->peers[i]);
+
+		if (!peer || peer == vram)
+			continue;
+		err = vramsim_window_in(vram, peer, args, ticket, moved, full,
+					&missed);
+		if (err || *full)
+			break;
+	}
+	return err;
 }
 
 /*

@@ -605,6 +605,7 @@ void vramsim_vram_get_stats(struct vramsim_vram *vram,
 	stats->evictions = atomic64_read(&c->evictions);
 	stats->evicted_bytes = atomic64_read(&c->evicted_bytes);
 	stats->evict_skipped = atomic64_read(&c->evict_skipped);
+	stats->peer_bytes = atomic64_read(&c->peer_bytes);
 }
 EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_get_stats);
 
@@ -629,6 +630,7 @@ void vramsim_vram_print(struct vramsim_vram *vram, struct drm_printer *p)
 	drm_printf(p, "evict: %s evictions: %llu evicted_bytes: %llu evict_skipped: %llu\n",
 		   str_on_off(vram->evict), s.evictions, s.evicted_bytes,
 		   s.evict_skipped);
+	drm_printf(p, "peer_bytes: %llu\n", s.peer_bytes);
 	drm_printf(p, "order      live    allocs     frees\n");
 	for (i = 0; i < VRAMSIM_NR_ORDERS; i++)
 		drm_printf(p, "%5d %9llu %9llu %9llu\n", i, s.live_folios[i],

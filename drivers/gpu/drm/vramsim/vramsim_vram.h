@@ -29,6 +29,9 @@ struct vramsim_window;
 /* Migration windows a VRAM keeps ready (at most BITS_PER_LONG). */
 #define VRAMSIM_NR_WINDOWS	4
 
+/* Devices, each with its own VRAM, a module instance may have. */
+#define VRAMSIM_MAX_DEVICES	8
+
 /* Smallest and largest VRAM size accepted. */
 #define VRAMSIM_MIN_SIZE	(PAGE_SIZE << VRAMSIM_MAX_ORDER)
 #define VRAMSIM_MAX_SIZE	(64ULL << 30)
@@ -101,6 +104,7 @@ enum vramsim_evict_reason {
  * @evicted_bytes: bytes of device memory evicted to RAM
  * @evict_skipped: device pages an eviction found in use but could not move
  *	(locked by a migration or fault, an extra reference, no RAM)
+ * @peer_bytes: bytes migrated into this VRAM directly from another's
  */
 struct vramsim_counters {
 	atomic64_t allocs[VRAMSIM_NR_ORDERS];
@@ -114,6 +118,7 @@ struct vramsim_counters {
 	atomic64_t evictions;
 	atomic64_t evicted_bytes;
 	atomic64_t evict_skipped;
+	atomic64_t peer_bytes;
 };
 
 /**
@@ -126,6 +131,10 @@ struct vramsim_counters {
  *	device's VRAM, changed only on the benchmark's private instances
  * @evict: evict the oldest blocks to RAM when an allocation finds the VRAM
  *	full (else it fails with -ENOSPC); set before the VRAM is used
+ * @peers: %VRAMSIM_MAX_DEVICES slots, each another VRAM whose pages a
+ *	migration to this one may take directly (this one's own slot is
+ *	skipped), or NULL; read with READ_ONCE() and used only as page map
+ *	owners, never dereferenced (see vramsim_migrate.c).  NULL: no peers.
  * @lock: protects @mm, @dying, @lru, @lru_len and @evict_seq; a mutex
  *	because the buddy allocates with GFP_KERNEL
  * @mm: the buddy allocator over [0, @size)
@@ -152,6 +161,7 @@ struct vramsim_vram {
 	u64 size;
 	enum vramsim_prepare prepare;
 	bool evict;
+	struct vramsim_vram * const *peers;
 
 	struct mutex lock;	/* the buddy's driver lock; see above */
 	struct gpu_buddy mm;

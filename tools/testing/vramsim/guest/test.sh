@@ -18,9 +18,11 @@
 #                           injection)
 #      evict-<policy>.tap   eviction and unload by eviction, both
 #                           policies, 8 MiB VRAM
+#      peer-scrub.tap       two devices of 16 MiB: migration between
+#                           them, removing one (num_devices)
 #      stress.tap           vramsim_stress, short run, both policies
 #      kmemleak-a.tap       a kmemleak scan after everything was unloaded
-#   b: <suite>-none.tap     migrate, race, mm with prepare=none
+#   b: <suite>-none.tap     migrate, race, mm, peer with prepare=none
 #      fuzz-scrub.tap       ioctl fuzzer, 10^5 calls
 #      bench-smoke.tap      the benchmark tool on tiny sizes
 #      kmemleak-b.tap       the same scan
@@ -54,18 +56,20 @@ rmmod vramsim_kunit
 cat "$out/kunit.ktap"
 fi
 
-# run_suite NAME POLICY SECONDS PROGRAM [ARGS]: one userspace suite on a
-# freshly loaded VRAM of $VRAM (default 64 MiB) with prepare=POLICY and
-# evict=$EVICT (default on), bounded in time.
+# run_suite NAME POLICY SECONDS PROGRAM [ARGS]: one userspace suite on
+# $NUM (default 1) freshly loaded devices of $VRAM (default 64 MiB) each,
+# with prepare=POLICY and evict=$EVICT (default on), bounded in time.
 run_suite() {
 	local name=$1 policy=$2 secs=$3 prog=$4 vram=${VRAM:-64M} evict=${EVICT:-on}
+	local num=${NUM:-1}
 	local tap=$out/$name-$policy.tap
 	shift 4
-	echo "== $name, prepare=$policy, vram_size=$vram, evict=$evict"
+	echo "== $name, prepare=$policy, vram_size=$vram, evict=$evict, num_devices=$num"
 	unload
 	if [ ! -x "$tools/$prog" ]; then
 		tap_fail "$prog not built" > "$tap"
-	elif ! modprobe vramsim vram_size="$vram" prepare="$policy" evict="$evict"; then
+	elif ! modprobe vramsim vram_size="$vram" prepare="$policy" evict="$evict" \
+			num_devices="$num"; then
 		tap_fail "modprobe vramsim prepare=$policy" > "$tap"
 	else
 		timeout -k 10 "$secs" "$tools/$prog" "$@" > "$tap" 2>&1
@@ -111,6 +115,8 @@ policy_suites scrub
 # 3x in 24 MiB (about 3 minutes per policy).
 VRAM=8M run_suite evict scrub 900 vramsim_evict_test
 VRAM=8M run_suite evict none 900 vramsim_evict_test
+# Two devices: migration between them, removal of one (about 80 s).
+NUM=2 VRAM=16M run_suite peer scrub 600 vramsim_peer_test
 # The fail-nth sweeps under one policy (the allocation paths they reach do
 # not depend on it).  random_two_threads is left out: it hung a guest once
 # and is being looked into (docs/testing.md, "Limits").  evict=off: the
@@ -132,6 +138,7 @@ fi
 
 if in_part b; then
 policy_suites none
+NUM=2 VRAM=16M run_suite peer none 600 vramsim_peer_test
 
 run_fuzz scrub 100000
 

@@ -47,11 +47,16 @@ static void vramsim_test_release(void *t)
 static struct vramsim_test *vramsim_test_init(struct kunit *test, u64 size,
 					      enum vramsim_prepare prepare)
 {
+	static atomic_t instances = ATOMIC_INIT(0);
 	struct vramsim_test *t;
 	struct device *dev;
+	char name[32];
 	int err;
 
-	dev = kunit_device_register(test, "vramsim-kunit");
+	/* One driver name per device (KUnit copies it): a test may have several. */
+	snprintf(name, sizeof(name), "vramsim-kunit-%d",
+		 atomic_inc_return(&instances));
+	dev = kunit_device_register(test, name);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
 	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, t);
@@ -571,6 +576,129 @@ static void vramsim_test_evict_oldest_first(struct kunit *test)
 }
 
 /*
+ * Two devices: memory on one migrates to the other directly, a 2 MiB
+ * folio as a 2 MiB folio and 4 KiB pages as pages, with every byte
+ * intact, and nothing of it passes through RAM (the source VRAM's counts
+ * say it left, the destination's peer_bytes that it came from a peer).
+ * Tearing one device down evicts its memory and leaves the other's alone.
+ */
+static void vramsim_test_peer_migrate(struct kunit *test)
+{
+	struct vramsim_test *ta = vramsim_test_init(test, SZ_8M, test_policy(test));
+	struct vramsim_test *tb = vramsim_test_init(test, SZ_8M, test_policy(test));
+	struct vramsim_vram *a = &ta->vram, *b = &tb->vram;
+	struct vramsim_vram **peers;
+	struct drm_vramsim_stats s;
+	unsigned long addr;
+
+	peers = kunit_kcalloc(test, VRAMSIM_MAX_DEVICES, sizeof(*peers), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, peers);
+	peers[0] = a;
+	peers[1] = b;
+	a->peers = peers;
+	b->peers = peers;
+
+	addr = map_huge(test, 3);
+	KUNIT_ASSERT_TRUE(test, user_pattern(test, addr, 2 * SZ_2M, 0xd2d, true));
+
+	/* A: the first 2 MiB as one folio, 64 KiB of the second as pages. */
+	KUNIT_EXPECT_EQ(test, migrate(test, a, addr, SZ_2M, true), (u64)SZ_2M);
+	KUNIT_EXPECT_EQ(test, migrate(test, a, addr + SZ_2M, SZ_64K, true), (u64)SZ_64K);
+	vramsim_vram_get_stats(a, &s);
+	KUNIT_EXPECT_EQ(test, s.live_folios[ORDER_2M], 1);
+	KUNIT_EXPECT_EQ(test, s.live_folios[0], SZ_64K / PAGE_SIZE);
+
+	/* B takes both ranges: what is on A from A, the rest from RAM. */
+	KUNIT_EXPECT_EQ(test, migrate(test, b, addr, 2 * SZ_2M, true), (u64)2 * SZ_2M);
+	vramsim_vram_drain(a);
+	vramsim_vram_get_stats(a, &s);
+	KUNIT_EXPECT_EQ(test, s.vram_free, a->size);
+	KUNIT_EXPECT_EQ(test, s.live_folios[ORDER_2M] + s.live_folios[0], 0);
+	KUNIT_EXPECT_EQ(test, s.peer_bytes, 0);
+	vramsim_vram_get_stats(b, &s);
+	KUNIT_EXPECT_EQ(test, s.peer_bytes, (u64)SZ_2M + SZ_64K);
+	KUNIT_EXPECT_EQ(test, s.live_folios[ORDER_2M], 1);
+	KUNIT_EXPECT_EQ(test, s.live_folios[0], PAGES_2M);
+
+	/* And back to A, the 2 MiB folio whole. */
+	KUNIT_EXPECT_EQ(test, migrate(test, a, addr, SZ_2M, true), (u64)SZ_2M);
+	vramsim_vram_get_stats(a, &s);
+	KUNIT_EXPECT_EQ(test, s.peer_bytes, (u64)SZ_2M);
+	KUNIT_EXPECT_EQ(test, s.live_folios[ORDER_2M], 1);
+
+	/* Tear A down: its range comes home, B's stays on B. */
+	peers[0] = NULL;
+	vramsim_test_fini(ta);
+	vramsim_vram_get_stats(b, &s);
+	KUNIT_EXPECT_EQ(test, s.live_folios[ORDER_2M], 0);
+	KUNIT_EXPECT_EQ(test, s.live_folios[0], PAGES_2M);
+	KUNIT_EXPECT_EQ(test, s.evictions, 0);
+	KUNIT_EXPECT_TRUE(test, user_pattern(test, addr, 2 * SZ_2M, 0xd2d, false));
+	vramsim_vram_drain(b);
+	KUNIT_EXPECT_EQ(test, vramsim_vram_free_bytes(b), b->size);
+}
+
+/*
+ * A 2 MiB folio on one device, and the other device with 4 MiB free but
+ * no 2 MiB block (and no eviction): the folio moves as 512 pages, split
+ * by the core's split_folio() in a second walk, never handed 4 KiB
+ * destinations whole.  Every byte arrives.
+ */
+static void vramsim_test_peer_migrate_split(struct kunit *test)
+{
+	struct vramsim_test *ta = vramsim_test_init(test, SZ_4M, test_policy(test));
+	struct vramsim_test *tb = vramsim_test_init(test, SZ_8M, test_policy(test));
+	struct vramsim_vram *a = &ta->vram, *b = &tb->vram;
+	unsigned long addr, i, nr = SZ_8M / PAGE_SIZE;
+	struct vramsim_vram **peers;
+	struct drm_vramsim_stats s;
+	struct folio **held;
+
+	peers = kunit_kcalloc(test, VRAMSIM_MAX_DEVICES, sizeof(*peers), GFP_KERNEL);
+	held = kunit_kcalloc(test, nr, sizeof(*held), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, peers);
+	KUNIT_ASSERT_NOT_NULL(test, held);
+	peers[0] = a;
+	peers[1] = b;
+	a->peers = peers;
+	b->peers = peers;
+	b->evict = false;
+
+	addr = map_huge(test, 1);
+	KUNIT_ASSERT_TRUE(test, user_pattern(test, addr, SZ_2M, 0xd2e, true));
+	KUNIT_ASSERT_EQ(test, migrate(test, a, addr, SZ_2M, true), (u64)SZ_2M);
+
+	/* B: every other page in use, so 4 MiB free in 4 KiB blocks. */
+	for (i = 0; i < nr; i++) {
+		held[i] = vramsim_vram_alloc_folio(b, 0);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, held[i]);
+		folio_unlock(held[i]);
+	}
+	for (i = 0; i < nr; i += 2) {
+		folio_put(held[i]);
+		held[i] = NULL;
+	}
+	vramsim_vram_drain(b);
+	KUNIT_ASSERT_EQ(test, vramsim_vram_free_bytes(b), (u64)SZ_4M);
+
+	KUNIT_EXPECT_EQ(test, migrate(test, b, addr, SZ_2M, true), (u64)SZ_2M);
+	vramsim_vram_get_stats(a, &s);
+	KUNIT_EXPECT_EQ(test, s.splits, 1);
+	KUNIT_EXPECT_EQ(test, s.live_folios[ORDER_2M] + s.live_folios[0], 0);
+	vramsim_vram_get_stats(b, &s);
+	KUNIT_EXPECT_EQ(test, s.peer_bytes, (u64)SZ_2M);
+	KUNIT_EXPECT_EQ(test, s.live_folios[0], nr / 2 + PAGES_2M);
+	KUNIT_EXPECT_TRUE(test, user_pattern(test, addr, SZ_2M, 0xd2e, false));
+
+	for (i = 1; i < nr; i += 2)
+		folio_put(held[i]);
+	vramsim_vram_drain(a);
+	vramsim_vram_drain(b);
+	KUNIT_EXPECT_EQ(test, vramsim_vram_free_bytes(a), a->size);
+	KUNIT_EXPECT_EQ(test, vramsim_vram_free_bytes(b), b->size);
+}
+
+/*
  * The January 2026 debate where it bites: a pfn walk over free VRAM.
  *
  * Drivers evict at teardown with migrate_device_range() over their whole
@@ -692,6 +820,8 @@ static struct kunit_case vramsim_vram_cases[] = {
 	KUNIT_CASE_PARAM(vramsim_test_split_returns_block_once, vramsim_policy_gen_params),
 	KUNIT_CASE_PARAM(vramsim_test_evict_oldest_first, vramsim_policy_gen_params),
 	KUNIT_CASE_PARAM(vramsim_test_stale_walk, vramsim_policy_gen_params),
+	KUNIT_CASE_PARAM(vramsim_test_peer_migrate, vramsim_policy_gen_params),
+	KUNIT_CASE_PARAM(vramsim_test_peer_migrate_split, vramsim_policy_gen_params),
 	KUNIT_CASE(vramsim_test_bench_is_private),
 	{}
 };

@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Several devices (module parameter num_devices), run in the guest with
+ * two devices of a few MiB each (make test: 16 MiB):
+ *
+ *   ping_pong          a buffer moves from device to device and back,
+ *                      directly (peer_bytes), 2 MiB folios whole
+ *   ping_pong_readers  the same while two threads keep reading half of
+ *                      it, faulting pages home under the migrations
+ *   to_ram_per_device  MIGRATE_TO_RAM on a device brings back its own
+ *                      pages only
+ *   peer_evicts        a full device takes a peer's buffer: it evicts its
+ *                      own oldest data to RAM, never the peer's
+ *   unplug_holder      device 1 removed (num_devices=1) while it holds one
+ *                      buffer and device 0 another: device 1's goes home,
+ *                      device 0's stays, its open file gets ENODEV
+ *   unplug_vs_ping_pong  device 1 removed and re-created over and over
+ *                      while a thread moves a buffer between the devices
+ *                      and another reads it
+ *   two_processes      two processes move their buffers between the
+ *                      devices in opposite orders at the same time
+ *
+ * Each test ends with both devices' VRAM whole: every block back in the
+ * buddy.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "vramsim_drm.h"
+#include "vramsim_lib.h"
+#include "kselftest_harness.h"
+
+#define TO_DEV	VRAMSIM_TO_DEV
+#define TO_RAM	VRAMSIM_TO_RAM
+
+#define PEER_TIMEOUT	600
+#define SZ_4K		(4UL << 10)
+#define SZ_64K		(64UL << 10)
+#define SZ_2M		(2UL << 20)
+#define BUF_LEN		(2 * SZ_2M)
+
+FIXTURE(peer) {
+	int fd[2];
+	struct drm_vramsim_stats s[2];
+};
+
+FIXTURE_VARIANT(peer) {
+	int advice;
+};
+
+FIXTURE_VARIANT_ADD(peer, thp) {
+	.advice = MADV_HUGEPAGE,
+};
+
+FIXTURE_VARIANT_ADD(peer, nothp) {
+	.advice = MADV_NOHUGEPAGE,
+};
+
+FIXTURE_SETUP(peer)
+{
+	char num[8];
+	int i;
+
+	ASSERT_EQ(read_param("num_devices", num, sizeof(num)), 0)
+		TH_LOG("vramsim is not loaded");
+	/* num_devices is writable: make sure there are (at least) two. */
+	if (atoi(num) < 2)
+		ASSERT_EQ(vramsim_set_num_devices(2), 0);
+	for (i = 0; i < 2; i++) {
+		self->fd[i] = vramsim_open_device(i);
+		ASSERT_GE(self->fd[i], 0) TH_LOG("cannot open device %d", i);
+		ASSERT_TRUE(wait_vram_idle(self->fd[i], &self->s[i]));
+		ASSERT_EQ(self->s[i].device, i);
+		ASSERT_GE(self->s[i].vram_size, 2 * BUF_LEN)
+			TH_LOG("device %d has less than %lu MiB of VRAM", i,
+			       2 * BUF_LEN >> 20);
+	}
+}
+
+FIXTURE_TEARDOWN(peer)
+{
+	struct drm_vramsim_stats s;
+	int i;
+
+	/* A test that removed device 1 and failed half way: put it back. */
+	EXPECT_EQ(vramsim_set_num_devices(2), 0);
+	for (i = 0; i < 2; i++) {
+		if (self->fd[i] >= 0)
+			close(self->fd[i]);
+		self->fd[i] = vramsim_open_device(i);
+		ASSERT_GE(self->fd[i], 0);
+		EXPECT_TRUE(wait_vram_idle(self->fd[i], &s))
+			TH_LOG("device %d leaks: %llu of %llu bytes free, %llu live folios",
+			       i, (unsigned long long)s.vram_free,
+			       (unsigned long long)s.vram_size,
+			       (unsigned long long)live_folios(&s));
+		close(self->fd[i]);
+	}
+}
+
+static char *map_buf(struct __test_metadata *_metadata, int advice,
+		     size_t len, __u64 salt)
+{
+	char *buf = vramsim_map_aligned(len, advice);
+
+	if (!buf)
+		return NULL;
+	fill(buf, len, salt);
+	return buf;
+}
+
+/* Is all of [buf, buf + len) on a device?  (The first and last page of each 2 MiB.) */
+static bool all_on_device(const char *buf, size_t len)
+{
+	size_t off;
+
+	for (off = 0; off < len; off += SZ_2M)
+		if (!on_device(buf + off) || !on_device(buf + off + SZ_2M - SZ_4K))
+			return false;
+	return true;
+}
+
+static __u64 live_2m(const struct drm_vramsim_stats *s)
+{
+	return s->live_folios[VRAMSIM_NR_ORDERS - 1];
+}
+
+/*
+ * Device 0, then device 1, and back, three times: each move takes the whole
+ * buffer from the other device, directly (the destination's peer_bytes
+ * grows by the buffer, the source ends with nothing live), and 2 MiB
+ * device folios move as 2 MiB folios.
+ */
+TEST_F_TIMEOUT(peer, ping_pong, PEER_TIMEOUT)
+{
+	struct drm_vramsim_stats s[2];
+	char *buf = map_buf(_metadata, variant->advice, BUF_LEN, 0x9e1);
+	__u64 moved;
+	int r;
+
+	ASSERT_NE(buf, NULL);
+	for (r = 0; r < 6; r++) {
+		int to = r & 1, from = !to;
+
+		ASSERT_EQ(vs_migrate(self->fd[to], TO_DEV, buf, BUF_LEN, &moved), 0);
+		ASSERT_EQ(moved, BUF_LEN) TH_LOG("round %d", r);
+		ASSERT_TRUE(all_on_device(buf, BUF_LEN));
+		ASSERT_TRUE(wait_vram_idle(self->fd[from], &s[from]));
+		ASSERT_EQ(vs_stats(self->fd[to], &s[to]), 0);
+		/* Round 0 came from RAM, every later one from the other device. */
+		EXPECT_EQ(s[to].peer_bytes - self->s[to].peer_bytes,
+			  r ? BUF_LEN : 0) TH_LOG("round %d", r);
+		EXPECT_EQ(live_2m(&s[to]),
+			  variant->advice == MADV_HUGEPAGE ? BUF_LEN / SZ_2M : 0);
+		self->s[to] = s[to];
+	}
+	EXPECT_EQ(check(buf, BUF_LEN, 0x9e1), -1);
+	munmap(buf, BUF_LEN);
+}
+
+struct reader {
+	const char *buf;
+	size_t len;
+	__u64 salt;
+	atomic_bool stop;
+	atomic_ulong rounds, errors;
+};
+
+/*
+ * Read every byte, again and again, faulting device pages home: 64 KiB at
+ * a time with a pause between, so that the migrations find the buffer part
+ * in RAM and part on the other device, not all of it faulted home.
+ */
+static void *reader_fn(void *arg)
+{
+	struct reader *r = arg;
+	size_t off = 0;
+
+	while (!atomic_load(&r->stop)) {
+		if (check_at(r->buf, off, SZ_64K, r->salt) != -1)
+			atomic_fetch_add(&r->errors, 1);
+		off += SZ_64K;
+		if (off == r->len) {
+			off = 0;
+			atomic_fetch_add(&r->rounds, 1);
+		}
+		usleep(2000);
+	}
+	return NULL;
+}
+
+/*
+ * The buffer moves between the devices while two threads keep reading its
+ * first half: each migration finds that half part in RAM (faulted home),
+ * part on the other device, and takes both, racing the faults; the second
+ * half, which nobody touches until the end, moves device to device every
+ * round.  No byte ever reads wrong.
+ */
+TEST_F_TIMEOUT(peer, ping_pong_readers, PEER_TIMEOUT)
+{
+	char *buf = map_buf(_metadata, variant->advice, BUF_LEN, 0x9e2);
+	struct reader r = { .len = BUF_LEN / 2, .salt = 0x9e2 };
+	struct drm_vramsim_stats s;
+	__u64 moved, total = 0;
+	pthread_t th[2];
+	int i, rounds;
+
+	ASSERT_NE(buf, NULL);
+	r.buf = buf;
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(pthread_create(&th[i], NULL, reader_fn, &r), 0);
+	for (rounds = 0; rounds < 16 || atomic_load(&r.rounds) < 2; rounds++) {
+		ASSERT_EQ(vs_migrate(self->fd[rounds & 1], TO_DEV, buf, BUF_LEN,
+				     &moved), 0);
+		/* At least the untouched half moves, every time. */
+		EXPECT_GE(moved, BUF_LEN / 2);
+		total += moved;
+	}
+	atomic_store(&r.stop, true);
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+
+	EXPECT_EQ(atomic_load(&r.errors), 0);
+	EXPECT_EQ(check(buf, BUF_LEN, 0x9e2), -1);
+	/* The second half went device to device each round after the first. */
+	ASSERT_EQ(vs_stats(self->fd[0], &s), 0);
+	total = s.peer_bytes - self->s[0].peer_bytes;
+	ASSERT_EQ(vs_stats(self->fd[1], &s), 0);
+	total += s.peer_bytes - self->s[1].peer_bytes;
+	EXPECT_GE(total, (rounds - 1) * BUF_LEN / 2);
+	TH_LOG("%d migrations, %lu reader passes, %llu bytes moved device to device",
+	       rounds, atomic_load(&r.rounds), (unsigned long long)total);
+	munmap(buf, BUF_LEN);
+}
+
+/* MIGRATE_TO_RAM on one device leaves another device's pages where they are. */
+TEST_F_TIMEOUT(peer, to_ram_per_device, PEER_TIMEOUT)
+{
+	char *buf = map_buf(_metadata, variant->advice, BUF_LEN, 0x9e3);
+	__u64 moved;
+
+	ASSERT_NE(buf, NULL);
+	ASSERT_EQ(vs_migrate(self->fd[1], TO_DEV, buf, BUF_LEN, &moved), 0);
+	ASSERT_EQ(moved, BUF_LEN);
+	ASSERT_EQ(vs_migrate(self->fd[0], TO_RAM, buf, BUF_LEN, &moved), 0);
+	EXPECT_EQ(moved, 0);
+	EXPECT_TRUE(all_on_device(buf, BUF_LEN));
+	ASSERT_EQ(vs_migrate(self->fd[1], TO_RAM, buf, BUF_LEN, &moved), 0);
+	EXPECT_EQ(moved, BUF_LEN);
+	EXPECT_FALSE(on_device(buf));
+	EXPECT_EQ(check(buf, BUF_LEN, 0x9e3), -1);
+	munmap(buf, BUF_LEN);
+}
+
+/*
+ * Device 1 full of an older buffer takes a buffer from device 0: it
+ * evicts its own oldest data to RAM to make room, and the new buffer
+ * arrives whole from device 0.  All three read back.
+ */
+TEST_F_TIMEOUT(peer, peer_evicts, PEER_TIMEOUT)
+{
+	size_t full = self->s[1].vram_size;
+	char *old = map_buf(_metadata, variant->advice, full, 0x9e4);
+	char *buf = map_buf(_metadata, variant->advice, BUF_LEN, 0x9e5);
+	struct drm_vramsim_stats s;
+	char on[8];
+	__u64 moved;
+
+	ASSERT_EQ(read_param("evict", on, sizeof(on)), 0);
+	if (on[0] != 'Y')
+		SKIP(return, "evict=off");
+	ASSERT_NE(old, NULL);
+	ASSERT_NE(buf, NULL);
+	ASSERT_EQ(vs_migrate(self->fd[0], TO_DEV, buf, BUF_LEN, &moved), 0);
+	ASSERT_EQ(moved, BUF_LEN);
+	ASSERT_EQ(vs_migrate(self->fd[1], TO_DEV, old, full, &moved), 0);
+	ASSERT_EQ(moved, full);
+
+	ASSERT_EQ(vs_migrate(self->fd[1], TO_DEV, buf, BUF_LEN, &moved), 0);
+	EXPECT_EQ(moved, BUF_LEN);
+	EXPECT_TRUE(all_on_device(buf, BUF_LEN));
+	ASSERT_EQ(vs_stats(self->fd[1], &s), 0);
+	EXPECT_EQ(s.peer_bytes - self->s[1].peer_bytes, BUF_LEN);
+	EXPECT_EQ(s.evicted_bytes - self->s[1].evicted_bytes, BUF_LEN);
+	/* The oldest part of the old buffer went home, the rest stayed. */
+	EXPECT_FALSE(on_device(old));
+	EXPECT_TRUE(on_device(old + full - SZ_4K));
+	ASSERT_EQ(vs_stats(self->fd[0], &s), 0);
+	EXPECT_EQ(s.evicted_bytes, self->s[0].evicted_bytes);
+
+	EXPECT_EQ(check(buf, BUF_LEN, 0x9e5), -1);
+	EXPECT_EQ(check(old, full, 0x9e4), -1);
+	munmap(old, full);
+	munmap(buf, BUF_LEN);
+}
+
+/*
+ * Device 1 goes away holding a buffer while device 0 holds another: the
+ * first comes home intact, the second stays on device 0 untouched, and
+ * the file still open on device 1 gets ENODEV.  A new device 1 works.
+ */
+TEST_F_TIMEOUT(peer, unplug_holder, PEER_TIMEOUT)
+{
+	char *a = map_buf(_metadata, variant->advice, BUF_LEN, 0x9e6);
+	char *b = map_buf(_metadata, variant->advice, BUF_LEN, 0x9e7);
+	struct drm_vramsim_stats s0, s;
+	__u64 moved;
+
+	ASSERT_NE(a, NULL);
+	ASSERT_NE(b, NULL);
+	ASSERT_EQ(vs_migrate(self->fd[0], TO_DEV, a, BUF_LEN, &moved), 0);
+	ASSERT_EQ(moved, BUF_LEN);
+	ASSERT_EQ(vs_migrate(self->fd[1], TO_DEV, b, BUF_LEN, &moved), 0);
+	ASSERT_EQ(moved, BUF_LEN);
+	ASSERT_EQ(vs_stats(self->fd[0], &s0), 0);
+
+	ASSERT_EQ(vramsim_set_num_devices(1), 0);
+	EXPECT_EQ(vramsim_open_device(1), -1);
+	EXPECT_EQ(vs_stats(self->fd[1], &s), -ENODEV);
+	EXPECT_EQ(vs_migrate(self->fd[1], TO_DEV, a, BUF_LEN, &moved), -ENODEV);
+	EXPECT_EQ(moved, 0);
+	close(self->fd[1]);
+	self->fd[1] = -1;
+
+	EXPECT_FALSE(on_device(b));
+	EXPECT_TRUE(all_on_device(a, BUF_LEN));
+	ASSERT_EQ(vs_stats(self->fd[0], &s), 0);
+	EXPECT_EQ(live_folios(&s), live_folios(&s0));
+	EXPECT_EQ(s.evicted_bytes, s0.evicted_bytes);
+	EXPECT_EQ(check(b, BUF_LEN, 0x9e7), -1);
+
+	/* A new device 1 takes device 0's buffer directly. */
+	ASSERT_EQ(vramsim_set_num_devices(2), 0);
+	self->fd[1] = vramsim_open_device(1);
+	ASSERT_GE(self->fd[1], 0);
+	ASSERT_EQ(vs_migrate(self->fd[1], TO_DEV, a, BUF_LEN, &moved), 0);
+	EXPECT_EQ(moved, BUF_LEN);
+	ASSERT_EQ(vs_stats(self->fd[1], &s), 0);
+	EXPECT_EQ(s.peer_bytes, BUF_LEN);
+	EXPECT_EQ(check(a, BUF_LEN, 0x9e6), -1);
+	munmap(a, BUF_LEN);
+	munmap(b, BUF_LEN);
+}
+
+struct mover {
+	char *buf;
+	atomic_bool stop;
+	atomic_ulong rounds, errors, enodev;
+};
+
+/*
+ * Move the buffer to device 0 and device 1 in turn, reopening device 1
+ * whenever it went away (ENODEV) and skipping it while it is gone.
+ */
+static void *mover_fn(void *arg)
+{
+	struct mover *m = arg;
+	int fd[2] = { vramsim_open_device(0), vramsim_open_device(1) };
+	unsigned long i;
+	__u64 moved;
+
+	for (i = 0; !atomic_load(&m->stop); i++) {
+		int d = i & 1, err;
+
+		if (fd[d] < 0)
+			fd[d] = vramsim_open_device(d);
+		if (fd[d] < 0)
+			continue;
+		err = vs_migrate(fd[d], TO_DEV, m->buf, BUF_LEN, &moved);
+		if (err == -ENODEV && d == 1) {
+			atomic_fetch_add(&m->enodev, 1);
+			close(fd[d]);
+			fd[d] = -1;
+		} else if (err) {
+			atomic_fetch_add(&m->errors, 1);
+		}
+		atomic_fetch_add(&m->rounds, 1);
+	}
+	for (i = 0; i < 2; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	return NULL;
+}
+
+TEST_F_TIMEOUT(peer, unplug_vs_ping_pong, PEER_TIMEOUT)
+{
+	char *buf = map_buf(_metadata, variant->advice, BUF_LEN, 0x9e8);
+	struct reader r = { .len = BUF_LEN, .salt = 0x9e8 };
+	struct mover m = { 0 };
+	pthread_t mt, rt;
+	int i;
+
+	ASSERT_NE(buf, NULL);
+	r.buf = buf;
+	m.buf = buf;
+	ASSERT_EQ(pthread_create(&mt, NULL, mover_fn, &m), 0);
+	ASSERT_EQ(pthread_create(&rt, NULL, reader_fn, &r), 0);
+	for (i = 0; i < 5; i++) {
+		usleep(100000);
+		ASSERT_EQ(vramsim_set_num_devices(1), 0);
+		usleep(50000);
+		ASSERT_EQ(vramsim_set_num_devices(2), 0);
+	}
+	atomic_store(&m.stop, true);
+	atomic_store(&r.stop, true);
+	pthread_join(mt, NULL);
+	pthread_join(rt, NULL);
+
+	EXPECT_EQ(atomic_load(&m.errors), 0);
+	EXPECT_EQ(atomic_load(&r.errors), 0);
+	EXPECT_EQ(check(buf, BUF_LEN, 0x9e8), -1);
+	TH_LOG("%lu migrations (%lu ENODEV), %lu reader passes",
+	       atomic_load(&m.rounds), atomic_load(&m.enodev),
+	       atomic_load(&r.rounds));
+	/* The fixture's file on device 1 is stale now. */
+	close(self->fd[1]);
+	self->fd[1] = -1;
+	munmap(buf, BUF_LEN);
+}
+
+/* One process's rounds: its buffer to device @first, then the other, checked. */
+static int process_rounds(int first, __u64 salt, int advice)
+{
+	int fd[2] = { vramsim_open_device(0), vramsim_open_device(1) };
+	char *buf = vramsim_map_aligned(BUF_LEN, advice);
+	int i, ret = 0;
+	__u64 moved;
+
+	if (fd[0] < 0 || fd[1] < 0 || !buf)
+		return 2;
+	fill(buf, BUF_LEN, salt);
+	for (i = 0; i < 10 && !ret; i++) {
+		if (vs_migrate(fd[(first + i) & 1], TO_DEV, buf, BUF_LEN, &moved) ||
+		    moved != BUF_LEN)
+			ret = 3;
+		else if (i % 3 == 2 && check(buf, BUF_LEN, salt) != -1)
+			ret = 4;
+	}
+	if (!ret && check(buf, BUF_LEN, salt) != -1)
+		ret = 4;
+	return ret;
+}
+
+/* Two processes at once, in opposite orders: each move is a swap of sorts. */
+TEST_F_TIMEOUT(peer, two_processes, PEER_TIMEOUT)
+{
+	int status, i;
+	pid_t pid[2];
+
+	for (i = 0; i < 2; i++) {
+		pid[i] = fork();
+		ASSERT_GE(pid[i], 0);
+		if (!pid[i])
+			_exit(process_rounds(i, 0x9f0 + i, variant->advice));
+	}
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(waitpid(pid[i], &status, 0), pid[i]);
+		EXPECT_TRUE(WIFEXITED(status));
+		EXPECT_EQ(WEXITSTATUS(status), 0)
+			TH_LOG("process %d: %s", i,
+			       WEXITSTATUS(status) == 3 ? "a migration failed or moved less" :
+			       WEXITSTATUS(status) == 4 ? "wrong data" : "setup failed");
+	}
+}
+
+TEST_HARNESS_MAIN
