@@ -107,7 +107,6 @@ static unsigned long vramsim_return_pending(struct vramsim_vram *vram,
 		cond_resched();
 	}
 	if (n) {
-		atomic64_sub(n, &vram->stats.pending);
 		atomic64_add(n, &vram->stats.returned);
 		trace_vramsim_blocks_return(n, bytes, from_alloc);
 	}
@@ -162,7 +161,7 @@ bool vramsim_block_put(struct vramsim_vram *vram, struct vramsim_block *vb,
 	/* Full barrier: every piece's prepare is visible before the block is. */
 	if (!atomic_sub_and_test(nr, &vb->live_pages))
 		return false;
-	atomic64_inc(&vram->stats.pending);
+	this_cpu_inc(vram->stats.pcpu->queued);
 	if (llist_add(&vb->free_node, &vram->pending))
 		queue_work(system_dfl_wq, &vram->free_work);
 	return true;
@@ -188,8 +187,8 @@ void vramsim_folio_release(struct vramsim_vram *vram, struct vramsim_block *vb,
 	unsigned int block_order = gpu_buddy_block_order(vb->block);
 	bool last;
 
-	atomic64_inc(&vram->stats.frees[order]);
-	atomic64_dec(&vram->stats.live[order]);
+	this_cpu_inc(vram->stats.pcpu->frees[order]);
+	this_cpu_dec(vram->stats.pcpu->live[order]);
 	last = vramsim_block_put(vram, vb, 1U << order);
 	trace_vramsim_folio_free(pfn, order, block_order, last);
 }
@@ -237,8 +236,8 @@ static void vramsim_folio_split(struct folio *head, struct folio *tail)
 				folio_pfn(head) != vram->base_pfn +
 				(gpu_buddy_block_offset(vb->block) >> PAGE_SHIFT));
 		atomic64_inc(&vram->stats.splits);
-		atomic64_dec(&vram->stats.live[gpu_buddy_block_order(vb->block)]);
-		atomic64_inc(&vram->stats.live[folio_order(head)]);
+		this_cpu_dec(vram->stats.pcpu->live[gpu_buddy_block_order(vb->block)]);
+		this_cpu_inc(vram->stats.pcpu->live[folio_order(head)]);
 		return;
 	}
 
@@ -249,7 +248,7 @@ static void vramsim_folio_split(struct folio *head, struct folio *tail)
 	tail->pgmap = &vram->pgmap;
 	tail->page.mapping = head->page.mapping;
 	folio_set_zone_device_data(tail, vb);
-	atomic64_inc(&vram->stats.live[folio_order(tail)]);
+	this_cpu_inc(vram->stats.pcpu->live[folio_order(tail)]);
 }
 
 static const struct dev_pagemap_ops vramsim_pagemap_ops = {
@@ -398,8 +397,8 @@ struct folio *vramsim_vram_alloc_folio_for(struct vramsim_vram *vram,
 	mutex_unlock(&vram->lock);
 
 	trace_vramsim_folio_alloc(pfn, gpu_buddy_block_offset(block), order, drained);
-	atomic64_inc(&vram->stats.allocs[order]);
-	atomic64_inc(&vram->stats.live[order]);
+	this_cpu_inc(vram->stats.pcpu->allocs[order]);
+	this_cpu_inc(vram->stats.pcpu->live[order]);
 	return folio;
 }
 EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_alloc_folio_for);
@@ -442,9 +441,12 @@ int vramsim_vram_init(struct vramsim_vram *vram, struct device *dev, u64 size,
 	INIT_WORK(&vram->free_work, vramsim_free_work);
 	INIT_LIST_HEAD(&vram->lru);
 	xa_init_flags(&vram->backing, XA_FLAGS_ACCOUNT);
+	vram->stats.pcpu = alloc_percpu(struct vramsim_pcpu_counters);
+	if (!vram->stats.pcpu)
+		return -ENOMEM;
 	err = vramsim_windows_init(vram);
 	if (err)
-		return err;
+		goto err_pcpu;
 
 	res = request_free_mem_region(&iomem_resource, size, "vramsim");
 	if (IS_ERR(res)) {
@@ -488,6 +490,8 @@ err_release:
 	release_mem_region(res->start, resource_size(res));
 err_windows:
 	vramsim_windows_fini(vram);
+err_pcpu:
+	free_percpu(vram->stats.pcpu);
 	return err;
 }
 EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_init);
@@ -530,6 +534,7 @@ void vramsim_vram_fini(struct vramsim_vram *vram)
 
 	vramsim_backing_fini(vram);
 	vramsim_windows_fini(vram);
+	free_percpu(vram->stats.pcpu);
 	release_mem_region(start, len);
 	mutex_destroy(&vram->lock);
 }
@@ -589,18 +594,35 @@ void vramsim_vram_get_stats(struct vramsim_vram *vram,
 			    struct drm_vramsim_stats *stats)
 {
 	struct vramsim_counters *c = &vram->stats;
-	int i;
+	u64 queued = 0, returned;
+	int i, cpu;
 
 	stats->uapi_version = VRAMSIM_UAPI_MAJOR << 16 | VRAMSIM_UAPI_MINOR;
 	stats->prepare = READ_ONCE(vram->prepare);
 	stats->vram_size = vram->size;
 	stats->vram_free = vramsim_vram_free_bytes(vram);
-	stats->pending_frees = atomic64_read(&c->pending);
+	/* Returned first: a block is counted queued before it can be returned. */
+	returned = atomic64_read(&c->returned);
+	smp_rmb();
+	for_each_possible_cpu(cpu)
+		queued += READ_ONCE(per_cpu_ptr(c->pcpu, cpu)->queued);
+	stats->pending_frees = queued > returned ? queued - returned : 0;
 	stats->splits = atomic64_read(&c->splits);
 	for (i = 0; i < VRAMSIM_NR_ORDERS; i++) {
-		stats->live_folios[i] = atomic64_read(&c->live[i]);
-		stats->allocs[i] = atomic64_read(&c->allocs[i]);
-		stats->frees[i] = atomic64_read(&c->frees[i]);
+		u64 allocs = 0, frees = 0;
+		s64 live = 0;
+
+		for_each_possible_cpu(cpu) {
+			struct vramsim_pcpu_counters *pc = per_cpu_ptr(c->pcpu, cpu);
+
+			allocs += READ_ONCE(pc->allocs[i]);
+			frees += READ_ONCE(pc->frees[i]);
+			live += READ_ONCE(pc->live[i]);
+		}
+		stats->allocs[i] = allocs;
+		stats->frees[i] = frees;
+		/* CPUs read at different moments: never report below zero. */
+		stats->live_folios[i] = max_t(s64, live, 0);
 	}
 	stats->evictions = atomic64_read(&c->evictions);
 	stats->evicted_bytes = atomic64_read(&c->evicted_bytes);

@@ -14,6 +14,7 @@
 #include <linux/llist.h>
 #include <linux/memremap.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
@@ -91,13 +92,30 @@ enum vramsim_evict_reason {
 };
 
 /**
- * struct vramsim_counters - event counters, read by the stats ioctl and debugfs
+ * struct vramsim_pcpu_counters - the counters the alloc and free paths bump
  * @allocs: device folios allocated, per order
  * @frees: ->folio_free calls, per order
- * @live: device folios in use, per order
+ * @live: device folios allocated (or made by a split) minus those freed,
+ *	per order; one CPU's share may be negative, the sum is not
+ * @queued: blocks queued for return to the buddy (pending + returned)
+ *
+ * Per CPU: every free would otherwise pay two locked read-modify-writes
+ * on lines all CPUs share.  this_cpu_*() is one unlocked instruction, safe
+ * against interrupts, in any context; a reader sums the CPUs.
+ */
+struct vramsim_pcpu_counters {
+	u64 allocs[VRAMSIM_NR_ORDERS];
+	u64 frees[VRAMSIM_NR_ORDERS];
+	s64 live[VRAMSIM_NR_ORDERS];
+	u64 queued;
+};
+
+/**
+ * struct vramsim_counters - event counters, read by the stats ioctl and debugfs
+ * @pcpu: the alloc and free paths' counters, per CPU
  * @splits: large folios split by the core
- * @pending: blocks waiting for the free worker
- * @returned: blocks returned to the buddy
+ * @returned: blocks returned to the buddy (pending ones: @pcpu's queued
+ *	minus these)
  * @drains: times an allocation found the buddy full and drained pending frees
  * @backing: system pages in the backing store now
  * @evictions: blocks an eviction moved something out of
@@ -107,11 +125,8 @@ enum vramsim_evict_reason {
  * @peer_bytes: bytes migrated into this VRAM directly from another's
  */
 struct vramsim_counters {
-	atomic64_t allocs[VRAMSIM_NR_ORDERS];
-	atomic64_t frees[VRAMSIM_NR_ORDERS];
-	atomic64_t live[VRAMSIM_NR_ORDERS];
+	struct vramsim_pcpu_counters __percpu *pcpu;
 	atomic64_t splits;
-	atomic64_t pending;
 	atomic64_t returned;
 	atomic64_t drains;
 	atomic64_t backing;
