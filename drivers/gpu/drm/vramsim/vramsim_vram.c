@@ -601,8 +601,13 @@ void vramsim_vram_get_stats(struct vramsim_vram *vram,
 	stats->prepare = READ_ONCE(vram->prepare);
 	stats->vram_size = vram->size;
 	stats->vram_free = vramsim_vram_free_bytes(vram);
-	/* Returned first: a block is counted queued before it can be returned. */
+	/*
+	 * Returned first: a block is counted queued before llist_add(), and
+	 * returned after llist_del_all(), so once returned is read, the
+	 * queued counts it includes are visible too.
+	 */
 	returned = atomic64_read(&c->returned);
+	/* Pairs with the full barriers of llist_add() and llist_del_all(). */
 	smp_rmb();
 	for_each_possible_cpu(cpu)
 		queued += READ_ONCE(per_cpu_ptr(c->pcpu, cpu)->queued);
