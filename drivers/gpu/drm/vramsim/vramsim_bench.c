@@ -14,7 +14,13 @@
  *     off meanwhile, so the return is timed on its own, not overlapped.
  *  2. the prepare step alone, on the same number of freshly used folios;
  *  3. the raw buddy: allocating and freeing as many blocks of the order
- *     with no struct page work at all.
+ *     with no struct page work at all;
+ *  4. the core alone: folio_put() of as many folios, reaching a
+ *     ->folio_free that does nothing (the blocks are released after the
+ *     timing).
+ *
+ * So a free path at its floor costs core + raw buddy free (prepare=none)
+ * and core + prepare + raw buddy free (prepare=scrub).
  *
  * Times are ktime_get_ns() deltas; in vramsim's deterministic guest
  * (-icount shift=0) a nanosecond is one guest instruction.
@@ -120,6 +126,59 @@ out:
 	return err;
 }
 
+/* ->folio_free of the core-alone run: nothing. */
+static void bench_core_folio_free(struct folio *folio)
+{
+}
+
+static const struct dev_pagemap_ops bench_core_ops = {
+	.folio_free = bench_core_folio_free,
+};
+
+/*
+ * The core's own free work: folio_put() down to free_zone_device_folio(),
+ * with a ->folio_free that does nothing.  The instance is private and has
+ * no folio in use, so its ops can be swapped for the run; the blocks are
+ * released afterwards, untimed.
+ */
+static int bench_core(struct vramsim_vram *vram, unsigned int order,
+		      struct folio **folios, unsigned long count, u64 *ns)
+{
+	const struct dev_pagemap_ops *ops = vram->pgmap.ops;
+	struct vramsim_block **vbs;
+	unsigned long i;
+	u64 t0;
+	int err;
+
+	vbs = kvmalloc_array(count, sizeof(*vbs), GFP_KERNEL);
+	if (!vbs)
+		return -ENOMEM;
+	err = alloc_folios(vram, order, folios, count);
+	if (err)
+		goto out;
+	for (i = 0; i < count; i++)
+		vbs[i] = folio_zone_device_data(folios[i]);
+
+	WRITE_ONCE(vram->pgmap.ops, &bench_core_ops);
+	t0 = ktime_get_ns();
+	for (i = 0; i < count; i++) {
+		folio_put(folios[i]);
+		cond_resched();
+	}
+	*ns = ktime_get_ns() - t0;
+	WRITE_ONCE(vram->pgmap.ops, ops);
+
+	/* The folios are free, their compound state intact: as in ->folio_free. */
+	for (i = 0; i < count; i++) {
+		vramsim_folio_release(vram, vbs[i], folio_pfn(folios[i]), order);
+		cond_resched();
+	}
+	vramsim_vram_drain(vram);
+out:
+	kvfree(vbs);
+	return err;
+}
+
 /* The buddy alone: the same number of blocks, no folios. */
 static int bench_buddy(struct vramsim_vram *vram, unsigned int order,
 		       unsigned long count, struct vramsim_bench_result *res)
@@ -199,6 +258,8 @@ int vramsim_bench_run(struct device *dev, u64 size, unsigned int order,
 	}
 	if (!err)
 		err = bench_prepare(vram, order, folios, count, &res->prepare_ns);
+	if (!err)
+		err = bench_core(vram, order, folios, count, &res->core_free_ns);
 	enable_work(&vram->free_work);
 	if (!err)
 		err = bench_buddy(vram, order, count, res);

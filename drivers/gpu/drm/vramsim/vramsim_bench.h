@@ -28,6 +28,8 @@ struct vramsim_bench_path {
  * @prepare_ns: the prepare step alone, on @count freshly used folios
  * @buddy_alloc_ns: gpu_buddy_alloc_blocks() of @count blocks of @order
  * @buddy_free_ns: gpu_buddy_free_block() of them
+ * @core_free_ns: folio_put() of @count folios of @order reaching a
+ *	->folio_free that does nothing: the core's own share of a free
  */
 struct vramsim_bench_result {
 	unsigned int order;
@@ -36,6 +38,7 @@ struct vramsim_bench_result {
 	u64 prepare_ns;
 	u64 buddy_alloc_ns;
 	u64 buddy_free_ns;
+	u64 core_free_ns;
 };
 
 /**

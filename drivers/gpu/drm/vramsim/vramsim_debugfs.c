@@ -47,8 +47,9 @@ static int vramsim_bench_show(struct seq_file *m, void *unused)
 			   scrub->alloc_ns, scrub->free_ns, scrub->return_ns);
 		seq_printf(m, " none_alloc_ns=%llu none_free_ns=%llu none_return_ns=%llu",
 			   none->alloc_ns, none->free_ns, none->return_ns);
-		seq_printf(m, " prepare_ns=%llu buddy_alloc_ns=%llu buddy_free_ns=%llu\n",
-			   r->prepare_ns, r->buddy_alloc_ns, r->buddy_free_ns);
+		seq_printf(m, " prepare_ns=%llu buddy_alloc_ns=%llu buddy_free_ns=%llu core_free_ns=%llu\n",
+			   r->prepare_ns, r->buddy_alloc_ns, r->buddy_free_ns,
+			   r->core_free_ns);
 	} else {
 		seq_puts(m, "no run yet; write \"<order> <count>\" to run\n");
 	}
