@@ -22,10 +22,20 @@
  * So a free path at its floor costs core + raw buddy free (prepare=none)
  * and core + prepare + raw buddy free (prepare=scrub).
  *
+ * With @threads > 0, also:
+ *  5. the free path on @threads CPUs at once: each of @threads kernel
+ *     threads, bound to its own CPU, drops @count folios with folio_put()
+ *     (prepare=scrub) when all are ready; the time is from the start to the
+ *     last thread's end (wall clock: only meaningful in a guest with that
+ *     many vCPUs, not in the deterministic single-CPU one).
+ *
  * Times are ktime_get_ns() deltas; in vramsim's deterministic guest
  * (-icount shift=0) a nanosecond is one guest instruction.
  */
 
+#include <linux/completion.h>
+#include <linux/cpumask.h>
+#include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/percpu-refcount.h>
@@ -179,6 +189,91 @@ out:
 	return err;
 }
 
+struct bench_freer {
+	struct folio **folios;
+	unsigned long count;
+	struct completion *go;
+	u64 end_ns;
+	struct completion done;
+};
+
+static int bench_freer_fn(void *arg)
+{
+	struct bench_freer *f = arg;
+	unsigned long i;
+
+	wait_for_completion(f->go);
+	for (i = 0; i < f->count; i++)
+		folio_put(f->folios[i]);
+	f->end_ns = ktime_get_ns();
+	complete(&f->done);
+	return 0;
+}
+
+/*
+ * @threads threads on as many CPUs each free @count folios at once; *@ns
+ * is the time until the last one is done.  The returns happen after.
+ */
+static int bench_parallel(struct vramsim_vram *vram, unsigned int order,
+			  struct folio **folios, unsigned long count,
+			  unsigned int threads, u64 *ns)
+{
+	struct bench_freer *f;
+	DECLARE_COMPLETION_ONSTACK(go);
+	unsigned int t, cpu;
+	u64 t0, end = 0;
+	int err;
+
+	if (threads > num_online_cpus())
+		return -EINVAL;
+	f = kcalloc(threads, sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	err = alloc_folios(vram, order, folios, count * threads);
+	if (err)
+		goto out;
+
+	t = 0;
+	for_each_online_cpu(cpu) {
+		struct task_struct *task;
+
+		if (t == threads)
+			break;
+		f[t].folios = folios + t * count;
+		f[t].count = count;
+		init_completion(&f[t].done);
+		task = kthread_create_on_cpu(bench_freer_fn, &f[t], cpu,
+					     "vramsim_bench/%u");
+		if (IS_ERR(task)) {
+			err = PTR_ERR(task);
+			break;
+		}
+		f[t].go = &go;
+		wake_up_process(task);
+		t++;
+	}
+	t0 = ktime_get_ns();
+	complete_all(&go);
+	while (t--) {
+		wait_for_completion(&f[t].done);
+		end = max(end, f[t].end_ns);
+	}
+	*ns = end - t0;
+	/* A thread that could not start left its folios: free them here. */
+	if (err) {
+		unsigned long i;
+
+		for (t = 0; t < threads; t++)
+			if (!f[t].go)
+				for (i = 0; i < count; i++)
+					folio_put(folios[t * count + i]);
+	}
+	vramsim_vram_drain(vram);
+out:
+	kfree(f);
+	return err;
+}
+
 /* The buddy alone: the same number of blocks, no folios. */
 static int bench_buddy(struct vramsim_vram *vram, unsigned int order,
 		       unsigned long count, struct vramsim_bench_result *res)
@@ -216,6 +311,9 @@ static int bench_buddy(struct vramsim_vram *vram, unsigned int order,
  * @size: bytes of the private instance (the device's VRAM size)
  * @order: folio order, 0 to %VRAMSIM_MAX_ORDER
  * @count: folios per run, at least 1; they must fit in @size at once
+ * @threads: also free @count folios on each of this many CPUs at once
+ *	(0: not); at most the CPUs online, and @threads x @count folios must
+ *	fit in @size
  * @res: out: timings, see &struct vramsim_bench_result
  *
  * Context: process context; runs for as long as the work takes.
@@ -224,7 +322,8 @@ static int bench_buddy(struct vramsim_vram *vram, unsigned int order,
  * not come back.
  */
 int vramsim_bench_run(struct device *dev, u64 size, unsigned int order,
-		      unsigned long count, struct vramsim_bench_result *res)
+		      unsigned long count, unsigned int threads,
+		      struct vramsim_bench_result *res)
 {
 	struct vramsim_vram *vram;
 	struct folio **folios;
@@ -233,8 +332,12 @@ int vramsim_bench_run(struct device *dev, u64 size, unsigned int order,
 	if (order > VRAMSIM_MAX_ORDER || !count ||
 	    count > size >> (PAGE_SHIFT + order))
 		return -EINVAL;
+	if (threads > num_online_cpus() ||
+	    count * max(threads, 1U) > size >> (PAGE_SHIFT + order))
+		return -EINVAL;
 
-	folios = kvmalloc_array(count, sizeof(*folios), GFP_KERNEL);
+	folios = kvmalloc_array(count * max(threads, 1U), sizeof(*folios),
+				GFP_KERNEL);
 	vram = kzalloc_obj(*vram);
 	if (!folios || !vram) {
 		err = -ENOMEM;
@@ -260,6 +363,12 @@ int vramsim_bench_run(struct device *dev, u64 size, unsigned int order,
 		err = bench_prepare(vram, order, folios, count, &res->prepare_ns);
 	if (!err)
 		err = bench_core(vram, order, folios, count, &res->core_free_ns);
+	if (!err && threads) {
+		WRITE_ONCE(vram->prepare, VRAMSIM_PREPARE_SCRUB);
+		res->threads = threads;
+		err = bench_parallel(vram, order, folios, count, threads,
+				     &res->parallel_free_ns);
+	}
 	enable_work(&vram->free_work);
 	if (!err)
 		err = bench_buddy(vram, order, count, res);

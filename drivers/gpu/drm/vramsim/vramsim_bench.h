@@ -30,6 +30,9 @@ struct vramsim_bench_path {
  * @buddy_free_ns: gpu_buddy_free_block() of them
  * @core_free_ns: folio_put() of @count folios of @order reaching a
  *	->folio_free that does nothing: the core's own share of a free
+ * @threads: CPUs of the parallel run (0: none)
+ * @parallel_free_ns: wall time for @threads threads, one per CPU, to free
+ *	@count folios each at once (prepare=scrub)
  */
 struct vramsim_bench_result {
 	unsigned int order;
@@ -39,6 +42,8 @@ struct vramsim_bench_result {
 	u64 buddy_alloc_ns;
 	u64 buddy_free_ns;
 	u64 core_free_ns;
+	unsigned int threads;
+	u64 parallel_free_ns;
 };
 
 /**
@@ -56,6 +61,7 @@ struct vramsim_bench {
 struct device;
 
 int vramsim_bench_run(struct device *dev, u64 size, unsigned int order,
-		      unsigned long count, struct vramsim_bench_result *res);
+		      unsigned long count, unsigned int threads,
+		      struct vramsim_bench_result *res);
 
 #endif /* _VRAMSIM_BENCH_H_ */

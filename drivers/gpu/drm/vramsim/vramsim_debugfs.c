@@ -3,10 +3,11 @@
  * vramsim: debugfs files, in /sys/kernel/debug/dri/<device>/.
  *
  *   vram    the buddy allocator's state and the driver's counters
- *   bench   write "<order> <count>": benchmark the free path of <count>
- *           device folios of <order> on a private VRAM instance of the
- *           device's size (see vramsim_bench.c); read: key=value timings
- *           of the last run
+ *   bench   write "<order> <count> [<threads>]": benchmark the free path
+ *           of <count> device folios of <order> on a private VRAM
+ *           instance of the device's size, and with <threads>, on that
+ *           many CPUs at once (see vramsim_bench.c); read: key=value
+ *           timings of the last run
  */
 
 #include <linux/debugfs.h>
@@ -47,9 +48,13 @@ static int vramsim_bench_show(struct seq_file *m, void *unused)
 			   scrub->alloc_ns, scrub->free_ns, scrub->return_ns);
 		seq_printf(m, " none_alloc_ns=%llu none_free_ns=%llu none_return_ns=%llu",
 			   none->alloc_ns, none->free_ns, none->return_ns);
-		seq_printf(m, " prepare_ns=%llu buddy_alloc_ns=%llu buddy_free_ns=%llu core_free_ns=%llu\n",
+		seq_printf(m, " prepare_ns=%llu buddy_alloc_ns=%llu buddy_free_ns=%llu core_free_ns=%llu",
 			   r->prepare_ns, r->buddy_alloc_ns, r->buddy_free_ns,
 			   r->core_free_ns);
+		if (r->threads)
+			seq_printf(m, " threads=%u parallel_free_ns=%llu",
+				   r->threads, r->parallel_free_ns);
+		seq_putc(m, '\n');
 	} else {
 		seq_puts(m, "no run yet; write \"<order> <count>\" to run\n");
 	}
@@ -67,8 +72,8 @@ static ssize_t vramsim_bench_write(struct file *file, const char __user *ubuf,
 {
 	struct vramsim_device *vdev = file_inode(file)->i_private;
 	struct vramsim_bench_result res;
+	unsigned int order, threads = 0;
 	unsigned long count;
-	unsigned int order;
 	char buf[48];
 	int err;
 
@@ -77,12 +82,12 @@ static ssize_t vramsim_bench_write(struct file *file, const char __user *ubuf,
 	if (copy_from_user(buf, ubuf, len))
 		return -EFAULT;
 	buf[len] = '\0';
-	if (sscanf(buf, "%u %lu", &order, &count) != 2)
+	if (sscanf(buf, "%u %lu %u", &order, &count, &threads) < 2)
 		return -EINVAL;
 
 	mutex_lock(&vdev->bench.lock);
 	err = vramsim_bench_run(vdev->vram.dev, vdev->vram.size, order, count,
-				&res);
+				threads, &res);
 	if (!err) {
 		vdev->bench.last = res;
 		vdev->bench.valid = true;

@@ -794,11 +794,18 @@ static void vramsim_test_bench_is_private(struct kunit *test)
 	folio = alloc_unlocked(test, vram, 0);
 	vramsim_vram_get_stats(vram, &before);
 
-	err = vramsim_bench_run(vram->dev, SZ_8M, 0, 64, &res);
+	err = vramsim_bench_run(vram->dev, SZ_8M, 0, 64, 0, &res);
 	KUNIT_EXPECT_EQ_MSG(test, err, 0, "bench: %pe", ERR_PTR(err));
-	err = vramsim_bench_run(vram->dev, SZ_8M, ORDER_2M, 4, &res);
+	/* The parallel run: one thread per online CPU, up to two. */
+	err = vramsim_bench_run(vram->dev, SZ_8M, ORDER_2M, 2,
+				min(num_online_cpus(), 2U), &res);
 	KUNIT_EXPECT_EQ_MSG(test, err, 0, "bench: %pe", ERR_PTR(err));
-	KUNIT_EXPECT_EQ(test, vramsim_bench_run(vram->dev, SZ_8M, ORDER_2M, 5, &res),
+	KUNIT_EXPECT_EQ(test, res.threads, min(num_online_cpus(), 2U));
+	KUNIT_EXPECT_GT(test, res.parallel_free_ns, 0);
+	KUNIT_EXPECT_EQ(test, vramsim_bench_run(vram->dev, SZ_8M, ORDER_2M, 5, 0, &res),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, vramsim_bench_run(vram->dev, SZ_8M, 0, 1,
+						num_online_cpus() + 1, &res),
 			-EINVAL);
 
 	vramsim_vram_get_stats(vram, &after);
