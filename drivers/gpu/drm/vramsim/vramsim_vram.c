@@ -82,16 +82,12 @@ void vramsim_folio_prepare(struct folio *folio, unsigned long nr,
 }
 EXPORT_SYMBOL_IF_KUNIT(vramsim_folio_prepare);
 
-/* Return every pending block to the buddy.  Called with vram->lock held. */
-static unsigned long vramsim_return_pending(struct vramsim_vram *vram,
-					    bool from_alloc)
+/* Return the blocks of one pending list; adds to *@bytes.  Under vram->lock. */
+static unsigned long vramsim_return_list(struct vramsim_vram *vram,
+					 struct llist_node *list, u64 *bytes)
 {
-	struct llist_node *list = llist_del_all(&vram->pending);
 	struct vramsim_block *vb, *next;
 	unsigned long n = 0;
-	u64 bytes = 0;
-
-	lockdep_assert_held(&vram->lock);
 
 	llist_for_each_entry_safe(vb, next, list, free_node) {
 		u64 size = gpu_buddy_block_size(&vram->mm, vb->block);
@@ -100,12 +96,29 @@ static unsigned long vramsim_return_pending(struct vramsim_vram *vram,
 				     size >> PAGE_SHIFT);
 		list_del(&vb->lru);
 		vram->lru_len--;
-		bytes += size;
+		*bytes += size;
 		gpu_buddy_free_block(&vram->mm, vb->block);
 		kfree(vb);
 		n++;
 		cond_resched();
 	}
+	return n;
+}
+
+/* Return every pending block to the buddy.  Called with vram->lock held. */
+static unsigned long vramsim_return_pending(struct vramsim_vram *vram,
+					    bool from_alloc)
+{
+	unsigned long n = 0;
+	u64 bytes = 0;
+	int cpu;
+
+	lockdep_assert_held(&vram->lock);
+
+	for_each_possible_cpu(cpu)
+		n += vramsim_return_list(vram,
+					 llist_del_all(per_cpu_ptr(vram->pending, cpu)),
+					 &bytes);
 	if (n) {
 		atomic64_add(n, &vram->stats.returned);
 		trace_vramsim_blocks_return(n, bytes, from_alloc);
@@ -162,7 +175,13 @@ bool vramsim_block_put(struct vramsim_vram *vram, struct vramsim_block *vb,
 	if (!atomic_sub_and_test(nr, &vb->live_pages))
 		return false;
 	this_cpu_inc(vram->stats.pcpu->queued);
-	if (llist_add(&vb->free_node, &vram->pending))
+	/*
+	 * This CPU's list, so that CPUs freeing at once do not all cmpxchg
+	 * one head.  Any CPU's list is correct (llist_add() is safe against
+	 * other producers): preemption between picking it and adding to it
+	 * costs nothing but the locality.
+	 */
+	if (llist_add(&vb->free_node, raw_cpu_ptr(vram->pending)))
 		queue_work(system_dfl_wq, &vram->free_work);
 	return true;
 }
@@ -437,13 +456,16 @@ int vramsim_vram_init(struct vramsim_vram *vram, struct device *dev, u64 size,
 	vram->size = size;
 	vram->prepare = prepare;
 	mutex_init(&vram->lock);
-	init_llist_head(&vram->pending);
 	INIT_WORK(&vram->free_work, vramsim_free_work);
 	INIT_LIST_HEAD(&vram->lru);
 	xa_init_flags(&vram->backing, XA_FLAGS_ACCOUNT);
+	/* Zeroed: an empty llist_head is a NULL first. */
+	vram->pending = alloc_percpu(struct llist_head);
 	vram->stats.pcpu = alloc_percpu(struct vramsim_pcpu_counters);
-	if (!vram->stats.pcpu)
-		return -ENOMEM;
+	if (!vram->pending || !vram->stats.pcpu) {
+		err = -ENOMEM;
+		goto err_pcpu;
+	}
 	err = vramsim_windows_init(vram);
 	if (err)
 		goto err_pcpu;
@@ -492,6 +514,7 @@ err_windows:
 	vramsim_windows_fini(vram);
 err_pcpu:
 	free_percpu(vram->stats.pcpu);
+	free_percpu(vram->pending);
 	return err;
 }
 EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_init);
@@ -535,6 +558,7 @@ void vramsim_vram_fini(struct vramsim_vram *vram)
 	vramsim_backing_fini(vram);
 	vramsim_windows_fini(vram);
 	free_percpu(vram->stats.pcpu);
+	free_percpu(vram->pending);
 	release_mem_region(start, len);
 	mutex_destroy(&vram->lock);
 }

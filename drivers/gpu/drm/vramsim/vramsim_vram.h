@@ -56,7 +56,8 @@ enum vramsim_prepare {
  * @live_pages: pages of the block not yet freed, plus one while an eviction
  *	works on the block; the folio holding the block may have been split,
  *	so this counts pages, not folios
- * @free_node: link in &vramsim_vram.pending once the count reaches zero
+ * @free_node: link in a list of &vramsim_vram.pending once the count
+ *	reaches zero
  * @lru: link in &vramsim_vram.lru, from allocation until the block is back
  *	in the buddy; under &vramsim_vram.lock
  * @evict_seq: the last eviction pass that looked at the block; under
@@ -154,8 +155,9 @@ struct vramsim_counters {
  *	because the buddy allocates with GFP_KERNEL
  * @mm: the buddy allocator over [0, @size)
  * @dying: set at teardown; no allocation after it
- * @pending: blocks whose last page was freed, not yet returned to @mm;
- *	filled locklessly by ->folio_free, emptied under @lock
+ * @pending: blocks whose last page was freed, not yet returned to @mm:
+ *	one list per CPU, filled locklessly by ->folio_free on the CPU it
+ *	runs on, all emptied under @lock
  * @free_work: returns @pending to @mm
  * @lru: blocks allocated from @mm and not yet returned, oldest first: the
  *	eviction order (vramsim_evict.c)
@@ -182,7 +184,7 @@ struct vramsim_vram {
 	struct gpu_buddy mm;
 	bool dying;
 
-	struct llist_head pending;
+	struct llist_head __percpu *pending;
 	struct work_struct free_work;
 	struct list_head lru;
 	unsigned long lru_len;
