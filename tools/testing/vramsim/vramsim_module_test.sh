@@ -19,7 +19,7 @@ unload() { ! loaded || rmmod vramsim; }
 mark() { dmesg -c >/dev/null; }
 
 echo "TAP version 13"
-echo "1..22"
+echo "1..23"
 
 unload
 mark
