@@ -25,6 +25,17 @@
  * data are checked.  Between calls the arena changes: new mappings,
  * MADV_DONTNEED, holes punched, mprotect, mremap.
  *
+ * With two vramsim devices (num_devices=2; device 1 is looked for at the
+ * start), every call goes to one of them at random, so migrations to the
+ * device also move pages from one device's VRAM to the other's; what a
+ * walk may move and the errno it ends with do not depend on where the
+ * pages are.  Now and then (op "unplug") a thread puts some of its data on
+ * device 1, removes device 1 (num_devices=1), checks that the file still
+ * open on it gets ENODEV and that its data came back intact, re-creates
+ * device 1 and points every thread's device 1 descriptor at the new one
+ * (dup2()).  A call on device 1 that overlaps such a removal may fail with
+ * ENODEV; any other ENODEV is a mismatch.
+ *
  *   vramsim_fuzz [--seed N] [--threads N] [--calls N] [--verbose] [--only OP]
  *
  * --calls is the total over the threads (default 100000, 4 threads); --only
@@ -193,7 +204,10 @@ static const unsigned char core_holes[] = {
 
 #define CORE_IOCTL_COUNT	0xd3
 
-#define NOPS		11
+#define NOPS		12
+
+/* Devices the fuzzer drives: device 0 and, if it exists, device 1. */
+#define MAX_DEVS	2
 
 /* Counters of one thread, summed at the end. */
 struct tally {
@@ -205,6 +219,9 @@ struct tally {
 	unsigned long sys_bad, hang_bad, unchecked;
 	unsigned long roundtrips, races, signal_calls, signals, eintr;
 	unsigned long kills, kills_mid, kill_lat_max_us, maint, checks;
+	unsigned long calls_dev[MAX_DEVS], enodev;
+	unsigned long unplugs, unplug_enodev_bad, unplug_folios, unplug_bytes;
+	__u64 unplug_us[2];		/* removing device 1, re-creating it */
 };
 
 /* A forked child's result, in a MAP_SHARED page. */
@@ -219,7 +236,13 @@ struct worker {
 	pthread_t thread, helper;
 	__u64 rng;
 	unsigned long ncalls, n;
-	int fd;				/* this thread's own render node fd */
+	/*
+	 * This thread's own render node fds, one per device.  fds[1] is
+	 * changed by this thread or dup2()ed over by a removal of device 1,
+	 * both under g_dev1_lock.
+	 */
+	int fds[MAX_DEVS];
+	int force_dev;			/* the next call's device, -1: random */
 	int memfd;
 	char *base, *huge, *ro_rw;
 	unsigned char pst[MODEL_PAGES];
@@ -244,6 +267,7 @@ struct worker {
 /* One ioctl as issued. */
 struct call {
 	const char *tag;
+	int dev;			/* the device @fd is a render node of */
 	int fd;
 	unsigned int cmd;
 	int amode;
@@ -274,7 +298,23 @@ struct region {
 };
 
 static int g_fd = -1;
-static __u64 g_task_size, g_vram_size;
+static __u64 g_task_size, g_vram_max;
+/* Devices used, their shared fds and VRAM sizes; g_fds[0] is g_fd. */
+static int g_ndev = 1;
+static int g_fds[MAX_DEVS] = { -1, -1 };
+static __u64 g_vram_sizes[MAX_DEVS];
+/* Removing device 1: allowed, and num_devices to re-create it with. */
+static bool g_unplug_ok;
+static int g_num_devices = 1;
+/*
+ * Held while device 1 is removed and re-created and while a descriptor of
+ * it is opened or closed; g_dev1_gen is odd from the removal until every
+ * descriptor points at the new device 1 (or for good if that failed).
+ */
+static pthread_mutex_t g_dev1_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned int g_dev1_gen;
+static struct worker *g_workers;
+static int g_nworkers;
 static __u32 g_prepare;
 static bool g_verbose, g_ram_walk_ok = true;
 static int g_only = -1;
@@ -603,8 +643,8 @@ static void print_call(struct worker *w, const struct call *c, const struct outc
 		       int got, __u64 moved, bool seen, const char *what)
 {
 	pthread_mutex_lock(&g_out);
-	printf("# %s t%d call %lu [%s]: fd=%d cmd=%#x (dir %u nr %#x size %u) arg=%s%+d",
-	       what, w->idx, w->n, c->tag, c->fd, c->cmd, _IOC_DIR(c->cmd),
+	printf("# %s t%d call %lu [%s]: dev %d fd=%d cmd=%#x (dir %u nr %#x size %u) arg=%s%+d",
+	       what, w->idx, w->n, c->tag, c->dev, c->fd, c->cmd, _IOC_DIR(c->cmd),
 	       _IOC_NR(c->cmd), _IOC_SIZE(c->cmd), arg_names[c->amode],
 	       c->amode == A_EDGE ? -(int)c->edge : (int)c->off);
 	if (o->cls == C_TO_DEV || o->cls == C_TO_RAM)
@@ -695,6 +735,18 @@ static unsigned long arg_pointer(struct worker *w, struct call *c)
 	}
 }
 
+/*
+ * A device for a call: one of them at random, or w->force_dev.  With one
+ * device nothing is drawn, so a seed replays what it did before there
+ * were two.
+ */
+static int pick_dev(struct worker *w)
+{
+	int dev = g_ndev > 1 ? (int)below(w, g_ndev) : 0;
+
+	return w->force_dev >= 0 ? w->force_dev : dev;
+}
+
 /* A call of @cmd on one of the fds, with the argument somewhere. */
 static void init_call(struct worker *w, struct call *c, const char *tag, unsigned int cmd,
 		      bool good)
@@ -705,7 +757,8 @@ static void init_call(struct worker *w, struct call *c, const char *tag, unsigne
 	c->tag = tag;
 	c->cmd = cmd;
 	c->timer_us = -1;
-	c->fd = pm(w, 700) ? g_fd : w->fd;
+	c->dev = pick_dev(w);
+	c->fd = pm(w, 700) ? g_fds[c->dev] : w->fds[c->dev];
 	if (good || r < 850)
 		c->amode = A_GOOD;
 	else if (r < 890)
@@ -853,6 +906,8 @@ static bool writeback_ok(struct worker *w, const struct call *c, const struct ou
 static bool contents_ok(struct worker *w, const struct call *c, const struct outcome *o)
 {
 	const unsigned char *p = (const unsigned char *)c->arg;
+	const size_t dev_end = offsetof(struct drm_vramsim_stats, device) + sizeof(__u32);
+	__u64 size = g_vram_sizes[c->dev];
 	struct drm_vramsim_stats s;
 	struct drm_version v;
 	size_t n = o->out_size;
@@ -864,13 +919,15 @@ static bool contents_ok(struct worker *w, const struct call *c, const struct out
 		memcpy(&s, p, umin(n, sizeof(s)));
 		if ((n >= 4 && s.uapi_version != (VRAMSIM_UAPI_MAJOR << 16 | VRAMSIM_UAPI_MINOR)) ||
 		    (n >= 8 && s.prepare != g_prepare) ||
-		    (n >= 16 && s.vram_size != g_vram_size) ||
-		    (n >= 24 && (s.vram_free > g_vram_size || (s.vram_free & (PG - 1))))) {
+		    (n >= 16 && s.vram_size != size) ||
+		    (n >= 24 && (s.vram_free > size || (s.vram_free & (PG - 1)))) ||
+		    (n >= dev_end && s.device != (__u32)c->dev)) {
 			snprintf(w->why, sizeof(w->why),
-				 "stats: uapi_version %#x prepare %u vram_size %llu, vram_free <= it (got %#x %u %llu %llu)",
+				 "stats: uapi_version %#x prepare %u vram_size %llu, vram_free <= it, device %d (got %#x %u %llu %llu %u)",
 				 VRAMSIM_UAPI_MAJOR << 16 | VRAMSIM_UAPI_MINOR, g_prepare,
-				 (unsigned long long)g_vram_size, s.uapi_version, s.prepare,
-				 (unsigned long long)s.vram_size, (unsigned long long)s.vram_free);
+				 (unsigned long long)size, c->dev, s.uapi_version, s.prepare,
+				 (unsigned long long)s.vram_size, (unsigned long long)s.vram_free,
+				 s.device);
 			return false;
 		}
 	} else if (o->cls == C_CORE_VALID) {
@@ -905,12 +962,27 @@ static void disarm_timer(struct worker *w)
 	timer_settime(w->timer, 0, &its, NULL);
 }
 
+static unsigned int dev1_gen(void)
+{
+	return __atomic_load_n(&g_dev1_gen, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Did something done on device @dev, begun when g_dev1_gen was @gen0,
+ * overlap a removal of device 1?  Then it may have got ENODEV.
+ */
+static bool dev1_gone(int dev, unsigned int gen0)
+{
+	return dev == 1 && ((gen0 & 1) || dev1_gen() != gen0);
+}
+
 /* Issue @c, check everything about its result, count it. */
 static int do_call(struct worker *w, struct call *c, struct outcome *o)
 {
 	__u64 moved = 0;
 	bool seen = false, ok, unknown = false;
 	int got, sig0 = 0;
+	unsigned int gen0;
 
 	place_arg(w, c);
 	predict(w, c, o);
@@ -918,6 +990,7 @@ static int do_call(struct worker *w, struct call *c, struct outcome *o)
 		sig0 = __atomic_load_n(&t_signals, __ATOMIC_RELAXED);
 		arm_timer(w, c->timer_us);
 	}
+	gen0 = dev1_gen();
 	got = ioctl(c->fd, c->cmd, c->arg) ? errno : 0;
 	if (c->timer_us >= 0) {
 		disarm_timer(w);
@@ -925,6 +998,22 @@ static int do_call(struct worker *w, struct call *c, struct outcome *o)
 		w->t.eintr += got == EINTR;
 	}
 	count_call(w, o->cls, got);
+	w->t.calls_dev[c->dev]++;
+
+	/*
+	 * Device 1 went away during the call, or before it and the fd was
+	 * not yet pointed at the new one: drm_ioctl() or drm_dev_enter()
+	 * refused it, with nothing to check (whether the structure was
+	 * copied back depends on which).
+	 */
+	if (got == ENODEV && dev1_gone(c->dev, gen0)) {
+		w->t.enodev++;
+		if (g_verbose) {
+			snprintf(w->why, sizeof(w->why), "ENODEV, device 1 removed");
+			print_call(w, c, o, got, moved, seen, "call");
+		}
+		return got;
+	}
 
 	if ((o->cls == C_TO_DEV || o->cls == C_TO_RAM) && o->ran && !o->out_fault &&
 	    o->out_size >= sizeof(struct drm_vramsim_migrate) &&
@@ -1101,6 +1190,22 @@ static bool range_has(struct worker *w, char *a, size_t len, unsigned char bit)
 	return false;
 }
 
+/* Close this thread's fd of device @dev and open the device again. */
+static void reopen_fd(struct worker *w, int dev)
+{
+	if (dev)
+		pthread_mutex_lock(&g_dev1_lock);
+	close(w->fds[dev]);
+	w->fds[dev] = vramsim_open_device(dev);
+	if (w->fds[dev] < 0) {
+		note(w, PR_OTHER, "cannot open vramsim device %d again", dev);
+		w->t.sys_bad++;
+		w->fds[dev] = dup(g_fds[dev]);
+	}
+	if (dev)
+		pthread_mutex_unlock(&g_dev1_lock);
+}
+
 static void maintenance(struct worker *w)
 {
 	unsigned int s = below(w, NSLOTS), d, r = below(w, 100);
@@ -1146,10 +1251,7 @@ static void maintenance(struct worker *w)
 	} else if (r < 95) {
 		check_range(w, s, 0, SLOT_PAGES);
 	} else {
-		close(w->fd);
-		w->fd = vramsim_open_render_node();
-		if (w->fd < 0)
-			w->t.sys_bad++;
+		reopen_fd(w, g_ndev > 1 ? below(w, g_ndev) : 0);
 	}
 }
 
@@ -1161,7 +1263,7 @@ static void reset_huge(struct worker *w, __u64 start, __u64 len)
 	if (start >= h + HUGE_LEN || start + len <= h)
 		return;
 	start = umax(start, h);
-	end = umin(umin(start + len, h + HUGE_LEN), start + 2 * g_vram_size + (16UL << 20));
+	end = umin(umin(start + len, h + HUGE_LEN), start + 2 * g_vram_max + (16UL << 20));
 	madvise((void *)(uintptr_t)start, end - start, MADV_DONTNEED);
 }
 
@@ -1545,8 +1647,10 @@ static int op_kill(struct worker *w)
 {
 	bool to_dev = !g_ram_walk_ok || pm(w, 300);
 	unsigned int cmd = to_dev ? VRAMSIM_TO_DEV : VRAMSIM_TO_RAM;
-	int cls = to_dev ? C_TO_DEV : C_TO_RAM, p[2], st = 0, fd = w->fd;
+	int cls = to_dev ? C_TO_DEV : C_TO_RAM, p[2], st = 0;
 	struct timespec delay = { 0, below(w, 20000) * 1000 };
+	int dev = pick_dev(w), fd = w->fds[dev];
+	unsigned int gen0;
 	__u64 t0, lat;
 	char x = 1;
 	pid_t pid;
@@ -1557,6 +1661,7 @@ static int op_kill(struct worker *w)
 	}
 	w->t.kills++;
 	__atomic_store_n(&w->cres->state, 0, __ATOMIC_SEQ_CST);
+	gen0 = dev1_gen();
 	pid = fork();
 	if (!pid) {
 		struct drm_vramsim_migrate m = {
@@ -1609,17 +1714,21 @@ static int op_kill(struct worker *w)
 		__u64 moved = w->cres->moved;
 
 		count_call(w, cls, err);
-		if (!(err == 0 && (to_dev || !moved)) && !(to_dev && err == ENOSPC && !moved)) {
+		if (err == ENODEV && dev1_gone(dev, gen0)) {
+			w->t.enodev++;
+		} else if (!(err == 0 && (to_dev || !moved)) &&
+			   !(to_dev && err == ENOSPC && !moved)) {
 			w->t.errno_bad++;
 			note(w, PR_ERRNO,
-			     "ERRNO MISMATCH [kill]: child's %s of 1 TiB untouched -> %s moved %#llx; expected 0%s",
-			     class_names[cls], ename(err), (unsigned long long)moved,
+			     "ERRNO MISMATCH [kill]: child's %s of 1 TiB untouched on device %d -> %s moved %#llx; expected 0%s",
+			     class_names[cls], dev, ename(err), (unsigned long long)moved,
 			     to_dev ? "|ENOSPC" : " with moved 0");
 		}
 	} else {
 		w->t.kills_mid++;
 		count_call(w, cls, E_KILLED);
 	}
+	w->t.calls_dev[dev]++;
 	return 1;
 }
 
@@ -1707,6 +1816,104 @@ static int op_foreign(struct worker *w)
 	return 1;
 }
 
+/*
+ * Remove device 1 (num_devices=1) while some of this thread's data is on
+ * it, and re-create it.  The removal evicts its memory to RAM: the data
+ * must read back intact, and the files still open on it must get ENODEV
+ * (checked on the shared one).  Then every descriptor of device 1, the
+ * shared one and each thread's, is dup2()ed to the new device, so that
+ * the other threads carry on with the same fd numbers.  Calls on device 1
+ * from the removal until then may get ENODEV (g_dev1_gen is odd).  The
+ * data are checked last, with nothing on the new device 1 of this
+ * thread's.
+ */
+static int op_unplug(struct worker *w)
+{
+	unsigned int s = below(w, NSLOTS);
+	size_t off, len = anon_run(w, s, &off);
+	char *a = slot_addr(w, s) + off;
+	struct drm_vramsim_stats st;
+	int fd, err_stats, err_migrate, i;
+	struct outcome o;
+	struct call c;
+	__u64 moved, t;
+
+	if (!g_unplug_ok)
+		return op_stats(w);
+	len = umin(len, SZ_2M);
+	pthread_mutex_lock(&g_dev1_lock);
+	if (dev1_gen() & 1) {
+		/* An earlier re-creation failed: there is no device 1. */
+		pthread_mutex_unlock(&g_dev1_lock);
+		return op_stats(w);
+	}
+	w->t.unplugs++;
+	if (len) {
+		w->force_dev = 1;
+		valid_migrate(w, "unplug", true, (uintptr_t)a, len, &c, &o);
+		w->force_dev = -1;
+		memcpy(&moved, (char *)c.arg + offsetof(struct drm_vramsim_migrate, moved),
+		       sizeof(moved));
+		w->t.unplug_bytes += moved;
+	}
+	if (!vs_stats(g_fds[1], &st))
+		w->t.unplug_folios += live_folios(&st);
+
+	__atomic_add_fetch(&g_dev1_gen, 1, __ATOMIC_SEQ_CST);
+	t = now_us();
+	if (vramsim_set_num_devices(1)) {
+		note(w, PR_OTHER, "UNPLUG: num_devices=1: %s", strerror(errno));
+		w->t.sys_bad++;
+		__atomic_add_fetch(&g_dev1_gen, 1, __ATOMIC_SEQ_CST);
+		pthread_mutex_unlock(&g_dev1_lock);
+		return 1;
+	}
+	w->t.unplug_us[0] += now_us() - t;
+	err_stats = -vs_stats(g_fds[1], &st);
+	err_migrate = -vs_migrate(g_fds[1], VRAMSIM_TO_DEV, args_addr(w, AP_BUF), PG, NULL);
+	if (err_stats != ENODEV || err_migrate != ENODEV) {
+		w->t.unplug_enodev_bad++;
+		note(w, PR_ERRNO,
+		     "UNPLUG: device 1 removed, its open file: STATS -> %s, MIGRATE_TO_DEVICE -> %s; expected ENODEV",
+		     ename(err_stats), ename(err_migrate));
+	}
+	fd = vramsim_open_device(1);
+	if (fd >= 0) {
+		note(w, PR_OTHER, "UNPLUG: device 1 still has a render node after num_devices=1");
+		w->t.sys_bad++;
+		close(fd);
+	}
+
+	t = now_us();
+	fd = vramsim_set_num_devices(g_num_devices) ? -1 : vramsim_open_device(1);
+	w->t.unplug_us[1] += now_us() - t;
+	if (fd < 0) {
+		/* g_dev1_gen stays odd: device 1 fails with ENODEV from now on. */
+		note(w, PR_OTHER, "UNPLUG: cannot re-create device 1 (num_devices=%d): %s",
+		     g_num_devices, strerror(errno));
+		w->t.sys_bad++;
+		pthread_mutex_unlock(&g_dev1_lock);
+		return 1;
+	}
+	if (vs_stats(fd, &st) || st.device != 1 || st.vram_size != g_vram_sizes[1]) {
+		note(w, PR_OTHER, "UNPLUG: the new device 1 says device %u, %llu bytes of VRAM",
+		     st.device, (unsigned long long)st.vram_size);
+		w->t.sys_bad++;
+	}
+	if (dup2(fd, g_fds[1]) < 0)
+		w->t.sys_bad++;
+	for (i = 0; i < g_nworkers; i++)
+		if (g_workers[i].fds[1] >= 0 && dup2(fd, g_workers[i].fds[1]) < 0)
+			w->t.sys_bad++;
+	close(fd);
+	__atomic_add_fetch(&g_dev1_gen, 1, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&g_dev1_lock);
+	/* What was on device 1 was evicted to RAM: it reads back intact. */
+	if (len)
+		check_range(w, s, off / PG, len / PG);
+	return 1;
+}
+
 /* ---- Threads ------------------------------------------------------------- */
 
 static bool worker_setup(struct worker *w)
@@ -1727,9 +1934,15 @@ static bool worker_setup(struct worker *w)
 	}
 	munmap(w->base, ARENA_STRIDE);
 
-	w->fd = vramsim_open_render_node();
+	w->fds[0] = vramsim_open_render_node();
+	if (g_ndev > 1) {
+		pthread_mutex_lock(&g_dev1_lock);
+		w->fds[1] = vramsim_open_device(1);
+		pthread_mutex_unlock(&g_dev1_lock);
+	}
 	w->memfd = memfd_create("vramsim_fuzz", MFD_CLOEXEC);
-	if (w->fd < 0 || w->memfd < 0 || ftruncate(w->memfd, MEMFD_LEN))
+	if (w->fds[0] < 0 || (g_ndev > 1 && w->fds[1] < 0) || w->memfd < 0 ||
+	    ftruncate(w->memfd, MEMFD_LEN))
 		return false;
 	w->ro_rw = mmap(NULL, ARGBUF_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, w->memfd,
 			MEMFD_RO_OFF);
@@ -1781,7 +1994,13 @@ static void worker_teardown(struct worker *w)
 		timer_delete(w->timer);
 	munmap(w->ro_rw, ARGBUF_LEN);
 	close(w->memfd);
-	close(w->fd);
+	close(w->fds[0]);
+	if (g_ndev > 1) {
+		pthread_mutex_lock(&g_dev1_lock);
+		close(w->fds[1]);
+		w->fds[1] = -1;
+		pthread_mutex_unlock(&g_dev1_lock);
+	}
 }
 
 static int op_arena(struct worker *w)
@@ -1816,6 +2035,7 @@ static const struct op {
 	{ "race", 60, op_race },		/* migrate vs munmap */
 	{ "signal", 5, op_signal },
 	{ "kill", 5, op_kill },
+	{ "unplug", 5, op_unplug },		/* device 1 removed, re-created */
 };
 
 static void *worker_main(void *arg)
@@ -1965,6 +2185,21 @@ static bool probe_ram_walk(void)
 	return true;
 }
 
+/* Device @d's state at the end (counters since it was last created). */
+static void print_device(int d, const struct drm_vramsim_stats *st, unsigned long calls)
+{
+	ksft_print_msg("device %d (%u): free %llu of %llu, pending %llu, live %llu, splits %llu\n",
+		       d, st->device, (unsigned long long)st->vram_free,
+		       (unsigned long long)st->vram_size, (unsigned long long)st->pending_frees,
+		       (unsigned long long)live_folios(st), (unsigned long long)st->splits);
+	ksft_print_msg("device %d: allocs order 0 %llu, order 9 %llu; peer_bytes %llu\n", d,
+		       (unsigned long long)st->allocs[0], (unsigned long long)st->allocs[9],
+		       (unsigned long long)st->peer_bytes);
+	ksft_print_msg("device %d: evictions %llu (%llu bytes), %lu calls\n", d,
+		       (unsigned long long)st->evictions, (unsigned long long)st->evicted_bytes,
+		       calls);
+}
+
 static void help(const char *prog)
 {
 	int i;
@@ -1994,9 +2229,10 @@ int main(int argc, char **argv)
 	unsigned long calls = 100000, done = 0;
 	unsigned long long seed = 0;
 	bool seeded = false, crashed = false;
-	struct drm_vramsim_stats st;
+	struct drm_vramsim_stats st, sts[MAX_DEVS] = { 0 };
 	struct tally t = { 0 };
-	int nthreads = 4, i, j, e, opt;
+	int nthreads = 4, i, j, e, d, opt;
+	char num[16];
 	__u64 t0, us;
 	bool whole;
 
@@ -2037,15 +2273,41 @@ int main(int argc, char **argv)
 		ksft_exit_skip("no vramsim render node (modprobe vramsim)\n");
 	if (vs_stats(g_fd, &st))
 		ksft_exit_fail_msg("DRM_IOCTL_VRAMSIM_STATS: %s\n", strerror(errno));
-	g_vram_size = st.vram_size;
+	g_fds[0] = g_fd;
+	g_vram_sizes[0] = st.vram_size;
 	g_prepare = st.prepare;
+	g_fds[1] = vramsim_open_device(1);
+	if (g_fds[1] >= 0 && !vs_stats(g_fds[1], &st)) {
+		g_ndev = 2;
+		g_vram_sizes[1] = st.vram_size;
+	} else if (g_fds[1] >= 0) {
+		close(g_fds[1]);
+		g_fds[1] = -1;
+	}
+	g_vram_max = umax(g_vram_sizes[0], g_vram_sizes[1]);
+	if (g_ndev > 1 && !read_param("num_devices", num, sizeof(num))) {
+		g_num_devices = atoi(num);
+		g_unplug_ok = g_num_devices >= 2 &&
+			      !access("/sys/module/vramsim/parameters/num_devices", W_OK);
+	}
 	g_task_size = probe_task_size();
 	scan_maps();
 	ksft_print_msg("seed %llu (replay: --seed %llu --threads %d --calls %lu)\n", seed, seed,
 		       nthreads, calls);
-	ksft_print_msg("vram %llu MiB, prepare=%s, TASK_SIZE %#llx\n",
-		       (unsigned long long)g_vram_size >> 20, g_prepare ? "none" : "scrub",
-		       (unsigned long long)g_task_size);
+	for (d = 0; d < g_ndev; d++)
+		ksft_print_msg("device %d: vram %llu MiB, prepare=%s, TASK_SIZE %#llx\n", d,
+			       (unsigned long long)g_vram_sizes[d] >> 20,
+			       g_prepare ? "none" : "scrub", (unsigned long long)g_task_size);
+	if (g_ndev == 1)
+		ksft_print_msg("%s\n",
+			       "one device: no vramsim device 1 (modprobe vramsim num_devices=2 for two), every call on device 0");
+	else if (g_unplug_ok)
+		ksft_print_msg("%s (num_devices %d -> 1 -> %d)\n",
+			       "two devices: each call on one of them at random; device 1 removed and re-created now and then",
+			       g_num_devices, g_num_devices);
+	else
+		ksft_print_msg("%s\n",
+			       "two devices: each call on one of them at random; num_devices not writable, device 1 never removed");
 	ksft_set_plan(6);
 
 	sigemptyset(&sa.sa_mask);
@@ -2059,6 +2321,14 @@ int main(int argc, char **argv)
 	g_calls = calls;
 	t0 = now_us();
 	g_t0 = t0;
+	/* Before any thread runs: op_unplug() dup2()s over the fds of all. */
+	for (i = 0; i < nthreads; i++) {
+		workers[i].fds[0] = -1;
+		workers[i].fds[1] = -1;
+		workers[i].force_dev = -1;
+	}
+	g_workers = workers;
+	g_nworkers = nthreads;
 	for (i = 0; i < nthreads; i++) {
 		struct worker *w = &workers[i];
 		__u64 z = seed + (i + 1) * 0x9e3779b97f4a7c15ULL;
@@ -2096,6 +2366,15 @@ int main(int argc, char **argv)
 		t.kills_mid += w->t.kills_mid;
 		t.kill_lat_max_us = umax(t.kill_lat_max_us, w->t.kill_lat_max_us);
 		t.maint += w->t.maint;
+		for (d = 0; d < MAX_DEVS; d++)
+			t.calls_dev[d] += w->t.calls_dev[d];
+		t.enodev += w->t.enodev;
+		t.unplugs += w->t.unplugs;
+		t.unplug_enodev_bad += w->t.unplug_enodev_bad;
+		t.unplug_folios += w->t.unplug_folios;
+		t.unplug_bytes += w->t.unplug_bytes;
+		t.unplug_us[0] += w->t.unplug_us[0];
+		t.unplug_us[1] += w->t.unplug_us[1];
 		for (j = 0; j <= NOPS; j++) {
 			t.op_n[j] += w->t.op_n[j];
 			t.op_us[j] += w->t.op_us[j];
@@ -2104,7 +2383,11 @@ int main(int argc, char **argv)
 	}
 	us = now_us() - t0;
 
-	whole = wait_vram_idle(g_fd, &st) && st.vram_free == st.vram_size;
+	/* Every device idle and whole: nothing live, nothing pending. */
+	whole = true;
+	for (d = 0; d < g_ndev; d++)
+		whole &= wait_vram_idle(g_fds[d], &sts[d]) &&
+			 sts[d].vram_free == sts[d].vram_size && sts[d].device == (__u32)d;
 
 	ksft_print_msg("%lu calls in %.1f s: %.0f calls/s, %d threads\n", done, us / 1e6,
 		       done / (us / 1e6), nthreads);
@@ -2138,22 +2421,32 @@ int main(int argc, char **argv)
 			       t.op_us[j] / 1e6, t.op_n[j] ? t.op_us[j] / 1e3 / t.op_n[j] : 0);
 	ksft_print_msg("memory operations %lu, slot checks %lu, unchecked walks %lu\n",
 		       t.maint, t.checks, t.unchecked);
-	ksft_print_msg("vram: free %llu of %llu, pending %llu, splits %llu\n",
-		       (unsigned long long)st.vram_free, (unsigned long long)st.vram_size,
-		       (unsigned long long)st.pending_frees, (unsigned long long)st.splits);
-	ksft_print_msg("folios allocated: order 0 %llu, order 9 %llu\n",
-		       (unsigned long long)st.allocs[0], (unsigned long long)st.allocs[9]);
+	for (d = 0; d < g_ndev; d++)
+		print_device(d, &sts[d], t.calls_dev[d]);
+	if (g_ndev > 1) {
+		ksft_print_msg("device 1 removed and re-created %lu times, holding %lu folios\n",
+			       t.unplugs, t.unplug_folios);
+		ksft_print_msg("  of which %lu bytes the remover's; %lu calls got ENODEV\n",
+			       t.unplug_bytes, t.enodev);
+		ksft_print_msg("  removal %.0f ms, re-creation %.0f ms on average\n",
+			       t.unplugs ? t.unplug_us[0] / 1e3 / t.unplugs : 0,
+			       t.unplugs ? t.unplug_us[1] / 1e3 / t.unplugs : 0);
+	}
 
 	ksft_test_result(!crashed && !t.sys_bad && !t.hang_bad,
 			 "calls completed without crash (%lu calls, %lu setup errors, %lu hangs)\n",
 			 done, t.sys_bad, t.hang_bad);
-	ksft_test_result(!t.errno_bad, "errnos as documented (%lu mismatches)\n", t.errno_bad);
+	ksft_test_result(!t.errno_bad && !t.unplug_enodev_bad,
+			 "errnos as documented (%lu mismatches, %lu on a removed device)\n",
+			 t.errno_bad, t.unplug_enodev_bad);
 	ksft_test_result(!t.struct_bad, "structures written back as documented (%lu mismatches)\n",
 			 t.struct_bad);
 	ksft_test_result(!t.populated_bad, "untouched memory stays unpopulated (%lu)\n",
 			 t.populated_bad);
-	ksft_test_result(whole, "vram whole\n");
+	ksft_test_result(whole, "vram whole (%d device%s)\n", g_ndev, g_ndev > 1 ? "s" : "");
 	ksft_test_result(!t.data_bad, "data intact (%lu bad pages)\n", t.data_bad);
 	close(g_fd);
+	if (g_ndev > 1)
+		close(g_fds[1]);
 	ksft_finished();
 }

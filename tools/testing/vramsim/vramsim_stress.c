@@ -24,8 +24,17 @@
  * device and back, so that together the processes fill the VRAM now and
  * then.
  *
- * At the end, with every process reaped and every buffer unmapped, the
- * VRAM must be idle and whole and the driver's counters must balance.
+ * With several vramsim devices (num_devices), each migration to the device
+ * goes to one of them at random (drawn from a generator of the thread's
+ * own, so the operations a seed replays are the same with one device or
+ * eight), so pages also move from one device's VRAM to another's.  A
+ * migration to RAM brings back one random device's pages (a round trip
+ * then sends the range to that same device, what is on another one moving
+ * over directly); where the run needs a buffer home (before a check or an
+ * unmap) it asks every device in turn.
+ *
+ * At the end, with every process reaped and every buffer unmapped, every
+ * device's VRAM must be idle and whole and its counters must balance.
  * Output: kselftest-style TAP and a summary line; the exit status is 0 only
  * if every check passed.
  */
@@ -52,6 +61,7 @@
 #define SZ_4K		4096UL
 #define SZ_2M		VRAMSIM_SZ_2M
 #define PG_SHIFT	12
+#define MAX_DEVS	8	/* num_devices' maximum */
 static inline size_t align_up(size_t x, size_t a)
 {
 	return (x + a - 1) & ~(a - 1);
@@ -113,6 +123,8 @@ struct counters {
 	uint64_t short_moves;	/* to the device after a trip home: not all fit */
 	uint64_t moved_to_dev;
 	uint64_t moved_to_ram;
+	uint64_t moved_to_dev_on[MAX_DEVS];	/* per destination device */
+	uint64_t moved_to_ram_on[MAX_DEVS];	/* per device brought back from */
 	uint64_t shm_einval;	/* migration refused at a MAP_SHARED page */
 	uint64_t hole_efault;	/* migration stopped at a hole */
 	uint64_t mremap_efault;	/* resize refused: range spans VMAs */
@@ -154,6 +166,7 @@ struct thr {
 	unsigned int proc;
 	unsigned int idx;
 	uint64_t rng[4];
+	uint64_t dev_rng[4];	/* which device: not drawn from rng */
 	uint64_t opno;
 	struct counters *c;
 	struct hist *h;		/* the current operation's history entry */
@@ -174,6 +187,7 @@ static struct {
 	bool verbose;
 	bool fork_overlap;
 	size_t hog;		/* per process; ~0: from the VRAM's size */
+	unsigned int devices;	/* at most this many devices; 0: all there are */
 	unsigned int skip;	/* operations not to do (1 << op) */
 	size_t cap;		/* largest buffer (mremap grows up to it) */
 	size_t half;		/* bytes of each half of a slot's window */
@@ -187,8 +201,11 @@ static struct {
 	.hog = ~0UL,
 };
 
+/* The devices used (found by the parent), and the worker's fds of them. */
+static unsigned int ndevs = 1;
+static int dev_fds[MAX_DEVS];
+
 /* The worker process's state, shared by its threads. */
-static int dev_fd = -1;
 static struct buf *slots;
 static unsigned int nslots;
 static struct counters *all_counters;
@@ -252,6 +269,20 @@ static void rnd_seed(uint64_t *s, uint64_t seed, unsigned int proc,
 
 	for (i = 0; i < 4; i++)
 		s[i] = splitmix64(&x);
+}
+
+/* Seed @t's generators: the operations', and the devices' apart. */
+static void thr_seed(struct thr *t, uint64_t seed, unsigned int proc,
+		     unsigned int thread)
+{
+	rnd_seed(t->rng, seed, proc, thread);
+	rnd_seed(t->dev_rng, ~seed, proc, thread);
+}
+
+/* A device for a migration: one of them at random. */
+static unsigned int pick_dev(struct thr *t)
+{
+	return ndevs > 1 ? rnd(t->dev_rng) % ndevs : 0;
 }
 
 /* --- Shadow pattern and page states ----------------------------------- */
@@ -462,35 +493,40 @@ static size_t priv_prefix(const struct buf *b, size_t off, size_t len,
 }
 
 /*
- * Migrate [off, off + len) of @b (page aligned) and check the result: the
- * walk goes up the range and fails at the first page that is a hole
- * (EFAULT) or shared (EINVAL); before it, it moves what fits.  Returns the
- * ioctl's result (0 or -errno) and *moved.
+ * Migrate [off, off + len) of @b (page aligned) to device @dev's VRAM or
+ * from it, and check the result: the walk goes up the range and fails at
+ * the first page that is a hole (EFAULT) or shared (EINVAL); before it, it
+ * moves what fits.  To a device, pages in another device's VRAM move too;
+ * to RAM, only @dev's.  Returns the ioctl's result (0 or -errno) and
+ * *moved.
  */
-static int migrate(struct thr *t, struct buf *b, bool to_dev, size_t off,
-		   size_t len, uint64_t *moved)
+static int migrate_on(struct thr *t, struct buf *b, unsigned int dev,
+		      bool to_dev, size_t off, size_t len, uint64_t *moved)
 {
 	const char *dir = to_dev ? "MIGRATE_TO_DEVICE" : "MIGRATE_TO_RAM";
 	int stop, ret;
 	size_t before = priv_prefix(b, off, len, &stop);
 	__u64 m = 0;
 
-	ret = vs_migrate(dev_fd, to_dev ? VRAMSIM_TO_DEV : VRAMSIM_TO_RAM,
+	ret = vs_migrate(dev_fds[dev], to_dev ? VRAMSIM_TO_DEV : VRAMSIM_TO_RAM,
 			 b->addr + off, len, &m);
 	*moved = m;
 	if (g.verbose)
-		say("# p%u t%u #%llu   %s [0x%zx +0x%zx): %d moved 0x%llx (0x%zx, %d)",
-		    t->proc, t->idx, (unsigned long long)t->opno, dir, off, len,
-		    ret, (unsigned long long)m, before, stop);
+		say("# p%u t%u #%llu   %s dev %u [0x%zx +0x%zx): %d moved 0x%llx (0x%zx, %d)",
+		    t->proc, t->idx, (unsigned long long)t->opno, dir, dev, off,
+		    len, ret, (unsigned long long)m, before, stop);
 	if (m > before || (m & (SZ_4K - 1)))
 		api_error(t, b,
-			  "%s [0x%zx +0x%zx): moved 0x%llx, but only 0x%zx bytes before %s can move",
-			  dir, off, len, (unsigned long long)m, before,
+			  "%s dev %u [0x%zx +0x%zx): moved 0x%llx, but only 0x%zx bytes before %s can move",
+			  dir, dev, off, len, (unsigned long long)m, before,
 			  stop ? "the first non-private page" : "the end");
-	if (to_dev)
+	if (to_dev) {
 		t->c->moved_to_dev += m;
-	else
+		t->c->moved_to_dev_on[dev] += m;
+	} else {
 		t->c->moved_to_ram += m;
+		t->c->moved_to_ram_on[dev] += m;
+	}
 
 	if (ret == stop && stop) {
 		if (stop == -EFAULT)
@@ -509,11 +545,41 @@ static int migrate(struct thr *t, struct buf *b, bool to_dev, size_t off,
 		/* The VRAM filled up before the walk reached the bad page. */
 		t->c->short_moves++;
 	} else {
-		api_error(t, b, "%s [0x%zx +0x%zx): %s (moved 0x%llx), expected %s",
-			  dir, off, len, ret ? strerror(-ret) : "success",
+		api_error(t, b, "%s dev %u [0x%zx +0x%zx): %s (moved 0x%llx), expected %s",
+			  dir, dev, off, len, ret ? strerror(-ret) : "success",
 			  (unsigned long long)m, stop ? strerror(-stop) :
 			  to_dev ? "success or ENOSPC" : "success");
 	}
+	return ret;
+}
+
+/*
+ * To the device: to one of them at random.  To RAM: home from every
+ * device in turn, the first error returned.  A page is in one VRAM at most,
+ * so the devices together bring back no more than could move.
+ */
+static int migrate(struct thr *t, struct buf *b, bool to_dev, size_t off,
+		   size_t len, uint64_t *moved)
+{
+	size_t before;
+	unsigned int d;
+	uint64_t m;
+	int ret = 0, r, stop;
+
+	if (to_dev)
+		return migrate_on(t, b, pick_dev(t), true, off, len, moved);
+	*moved = 0;
+	for (d = 0; d < ndevs; d++) {
+		r = migrate_on(t, b, d, false, off, len, &m);
+		*moved += m;
+		if (!ret)
+			ret = r;
+	}
+	before = priv_prefix(b, off, len, &stop);
+	if (ndevs > 1 && *moved > before)
+		api_error(t, b,
+			  "MIGRATE_TO_RAM [0x%zx +0x%zx) from %u devices: 0x%llx moved in all, but only 0x%zx bytes can move",
+			  off, len, ndevs, (unsigned long long)*moved, before);
 	return ret;
 }
 
@@ -745,16 +811,22 @@ static void op_migrate(struct thr *t, struct buf *b, const uint64_t *r,
 	t->h->off = off;
 	t->h->len = len;
 	if (to_dev && (r[4] & 4)) {
+		unsigned int dev = pick_dev(t);
+
 		/*
 		 * A round trip: after MIGRATE_TO_RAM no page of the range is
 		 * on the device, so everything before the first non-private
-		 * page moves, unless the VRAM fills up.
+		 * page moves (from RAM, or from another device's VRAM),
+		 * unless the VRAM fills up.
 		 */
-		migrate(t, b, false, off, len, &back);
+		migrate_on(t, b, dev, false, off, len, &back);
 		before = priv_prefix(b, off, len, &stop);
-		ret = migrate(t, b, true, off, len, &moved);
+		ret = migrate_on(t, b, dev, true, off, len, &moved);
 		if (!ret && !stop && moved < before)
 			t->c->short_moves++;
+	} else if (!to_dev) {
+		/* Only that device's pages come back. */
+		ret = migrate_on(t, b, pick_dev(t), false, off, len, &moved);
 	} else {
 		ret = migrate(t, b, to_dev, off, len, &moved);
 	}
@@ -1315,12 +1387,13 @@ static void run_hog(struct thr *t, struct buf *hog)
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		pthread_rwlock_rdlock(&fork_lock);
 		if (t->opno % 2 == 0) {
+			unsigned int dev = pick_dev(t);
 			struct drm_vramsim_stats st;
 
 			op = OP_TO_DEV_2M;
-			t->h->ret = migrate(t, hog, true, 0, hog->len, &moved);
+			t->h->ret = migrate_on(t, hog, dev, true, 0, hog->len, &moved);
 			/* Only to tell how often the VRAM filled up. */
-			if (!vs_stats(dev_fd, &st) && st.vram_free < SZ_2M)
+			if (!vs_stats(dev_fds[dev], &st) && st.vram_free < SZ_2M)
 				t->c->full_seen++;
 		} else if (r & 1) {
 			op = OP_TO_RAM_2M;
@@ -1355,10 +1428,12 @@ static int worker(unsigned int proc, size_t hog_size)
 	sigaction(SIGSEGV, &sa, NULL);
 	sigaction(SIGBUS, &sa, NULL);
 	fork_lock_init();
-	dev_fd = vramsim_open_render_node();
-	if (dev_fd < 0) {
-		say("# p%u: no vramsim render node", proc);
-		return 2;
+	for (i = 0; i < ndevs; i++) {
+		dev_fds[i] = vramsim_open_device(i);
+		if (dev_fds[i] < 0) {
+			say("# p%u: no render node of vramsim device %u", proc, i);
+			return 2;
+		}
 	}
 	/* The private slots, the shared ones, and the hog. */
 	nslots = g.threads * g.bufs + g.shared;
@@ -1385,7 +1460,7 @@ static int worker(unsigned int proc, size_t hog_size)
 	}
 
 	fin.c = counters_of(proc, g.threads);
-	rnd_seed(fin.rng, g.seed, proc, 0xfffff);
+	thr_seed(&fin, g.seed, proc, 0xfffff);
 	hog = &slots[nslots];
 	if (hog_size) {
 		/* Its own window, past the slots'; 2 MiB-aligned, THP, written. */
@@ -1407,7 +1482,7 @@ static int worker(unsigned int proc, size_t hog_size)
 		thr[i].proc = proc;
 		thr[i].idx = i;
 		thr[i].c = counters_of(proc, i);
-		rnd_seed(thr[i].rng, g.seed, proc, i);
+		thr_seed(&thr[i], g.seed, proc, i);
 		if (pthread_create(&tid[i], NULL, thread_main, &thr[i])) {
 			say("# p%u: pthread_create failed", proc);
 			return 2;
@@ -1458,8 +1533,10 @@ static void usage(FILE *f)
 		"  --bufs P        private buffers per thread (default 2)\n"
 		"  --shared S      buffers shared by the threads of a process (default: threads)\n"
 		"  --hog SIZE      per process, a THP buffer the main thread moves to the device\n"
-		"                  and back, to fill the VRAM (default: the VRAM's size over\n"
-		"                  the processes; 0: none)\n"
+		"                  and back, to fill the VRAM (default: device 0's VRAM size\n"
+		"                  over the processes; 0: none)\n"
+		"  --devices N     use vramsim devices 0..N-1 (default: all there are, which\n"
+		"                  is num_devices); migrations to the device pick one at random\n"
 		"  --skip OP,...   do a read instead of these operations (to isolate a failure):\n"
 		"                  to_dev_4k to_dev_2m to_ram_4k to_ram_2m write remap punch\n"
 		"                  mremap mprotect dontneed thp_advise overlay fork\n"
@@ -1507,6 +1584,7 @@ static int parse_opts(int argc, char **argv)
 		{ "bufs", required_argument, NULL, 'b' },
 		{ "shared", required_argument, NULL, 'h' },
 		{ "hog", required_argument, NULL, 'g' },
+		{ "devices", required_argument, NULL, 'd' },
 		{ "skip", required_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "fork-overlap", no_argument, NULL, 'F' },
@@ -1560,6 +1638,11 @@ static int parse_opts(int argc, char **argv)
 			if (parse_size(optarg, &g.hog))
 				return -1;
 			g.hog = align_up(g.hog, SZ_2M);
+			break;
+		case 'd':
+			g.devices = strtoul(optarg, NULL, 0);
+			if (!g.devices || g.devices > MAX_DEVS)
+				return -1;
 			break;
 		case 'k':
 			if (parse_skip(optarg))
@@ -1711,58 +1794,71 @@ static void print_summary(const struct counters *tot, uint64_t total_ops, double
 		       (unsigned long long)tot->shm_einval,
 		       (unsigned long long)tot->hole_efault,
 		       (unsigned long long)tot->mremap_efault);
+	for (j = 0; j < ndevs && ndevs > 1; j++)
+		ksft_print_msg("summary: device %u: moved_to_dev_mib=%llu moved_to_ram_mib=%llu\n",
+			       j, (unsigned long long)tot->moved_to_dev_on[j] >> 20,
+			       (unsigned long long)tot->moved_to_ram_on[j] >> 20);
 }
 
-/* Once everything is unmapped: the VRAM idle and whole, the counters balanced. */
-static bool check_vram(int fd, const struct drm_vramsim_stats *s0)
+/*
+ * Once everything is unmapped: device @dev's VRAM idle and whole, its
+ * counters balanced.  Its line for the test point goes to @desc.
+ */
+static bool check_vram(unsigned int dev, int fd, const struct drm_vramsim_stats *s0,
+		       char *desc, size_t size)
 {
 	struct drm_vramsim_stats s;
 	uint64_t alloc_pages, free_pages;
 	bool idle = wait_vram_idle(fd, &s);
 	unsigned int o;
+	char who[16] = "";
 
 	if (!idle && vs_stats(fd, &s))
 		memset(&s, 0, sizeof(s));
+	if (ndevs > 1)
+		snprintf(who, sizeof(who), "device %u: ", dev);
 	/* Pieces of a split folio are freed at their own order: count pages. */
 	alloc_pages = pages_of(s.allocs);
 	free_pages = pages_of(s.frees);
-	ksft_print_msg("vram: free=%llu size=%llu pending_frees=%llu live_folios=%llu",
-		       (unsigned long long)s.vram_free, (unsigned long long)s.vram_size,
+	ksft_print_msg("vram: %sfree=%llu size=%llu pending_frees=%llu live_folios=%llu",
+		       who, (unsigned long long)s.vram_free, (unsigned long long)s.vram_size,
 		       (unsigned long long)s.pending_frees,
 		       (unsigned long long)live_folios(&s));
 	printf(" splits=%llu prepare=%u (%u at the start)\n",
 	       (unsigned long long)s.splits, s.prepare, s0->prepare);
-	ksft_print_msg("vram: evictions=%llu evicted_mib=%llu evict_skipped_pages=%llu\n",
-		       (unsigned long long)(s.evictions - s0->evictions),
+	ksft_print_msg("vram: %sevictions=%llu evicted_mib=%llu evict_skipped_pages=%llu",
+		       who, (unsigned long long)(s.evictions - s0->evictions),
 		       (unsigned long long)(s.evicted_bytes - s0->evicted_bytes) >> 20,
 		       (unsigned long long)(s.evict_skipped - s0->evict_skipped));
+	printf(" peer_mib=%llu\n", (unsigned long long)(s.peer_bytes - s0->peer_bytes) >> 20);
 	for (o = 0; o < VRAMSIM_NR_ORDERS; o++)
 		if (s.allocs[o] || s.frees[o] || s.live_folios[o])
-			ksft_print_msg("vram: order %u: allocs=%llu frees=%llu live=%llu\n", o,
-				       (unsigned long long)s.allocs[o],
+			ksft_print_msg("vram: %sorder %u: allocs=%llu frees=%llu live=%llu\n",
+				       who, o, (unsigned long long)s.allocs[o],
 				       (unsigned long long)s.frees[o],
 				       (unsigned long long)s.live_folios[o]);
-	ksft_test_result(idle && !live_folios(&s) && !s.pending_frees &&
-			 alloc_pages == free_pages && s.vram_free == s.vram_size &&
-			 s.prepare == s0->prepare,
-			 "vram idle after the run: live_folios=%llu allocated_pages=%llu freed_pages=%llu vram_free=%llu vram_size=%llu\n",
-			 (unsigned long long)live_folios(&s),
-			 (unsigned long long)alloc_pages, (unsigned long long)free_pages,
-			 (unsigned long long)s.vram_free, (unsigned long long)s.vram_size);
-	return idle;
+	snprintf(desc, size,
+		 "%slive_folios=%llu allocated_pages=%llu freed_pages=%llu vram_free=%llu vram_size=%llu",
+		 who, (unsigned long long)live_folios(&s),
+		 (unsigned long long)alloc_pages, (unsigned long long)free_pages,
+		 (unsigned long long)s.vram_free, (unsigned long long)s.vram_size);
+	return idle && !live_folios(&s) && !s.pending_frees &&
+	       alloc_pages == free_pages && s.vram_free == s.vram_size &&
+	       s.prepare == s0->prepare && s.device == dev;
 }
 
 int main(int argc, char **argv)
 {
-	struct drm_vramsim_stats s0;
+	struct drm_vramsim_stats s0[MAX_DEVS];
+	int fds[MAX_DEVS], fd, len;
+	char desc[MAX_DEVS][160];
 	struct counters tot = { 0 };
 	struct timespec t0, t1;
 	uint64_t total_ops;
-	bool ok = true;
+	bool ok = true, idle;
 	unsigned int i;
 	pid_t *pids;
 	double secs;
-	int fd;
 
 	if (parse_opts(argc, argv)) {
 		usage(stderr);
@@ -1772,21 +1868,32 @@ int main(int argc, char **argv)
 	ksft_print_header();
 	ksft_set_plan(3);
 
-	fd = vramsim_open_render_node();
-	if (fd < 0)
+	/* Devices 0, 1, ... as far as they go (or --devices). */
+	for (ndevs = 0; ndevs < (g.devices ?: MAX_DEVS); ndevs++) {
+		fd = vramsim_open_device(ndevs);
+		if (fd < 0)
+			break;
+		fds[ndevs] = fd;
+		if (!wait_vram_idle(fd, &s0[ndevs]))
+			ksft_exit_fail_msg("device %u: VRAM not idle before the run\n", ndevs);
+		ksft_print_msg("device %u: vram %llu MiB, prepare=%s\n", ndevs,
+			       (unsigned long long)s0[ndevs].vram_size >> 20,
+			       s0[ndevs].prepare ? "none" : "scrub");
+	}
+	if (!ndevs)
 		ksft_exit_fail_msg("no vramsim render node: is the module loaded?\n");
-	if (!wait_vram_idle(fd, &s0))
-		ksft_exit_fail_msg("VRAM not idle before the run\n");
-	ksft_print_msg("vram %llu MiB, prepare=%s\n", (unsigned long long)s0.vram_size >> 20,
-		       s0.prepare ? "none" : "scrub");
+	if (ndevs < g.devices)
+		ksft_exit_fail_msg("--devices %u, but there is no device %u\n", g.devices, ndevs);
+	if (ndevs > 1)
+		ksft_print_msg("%u devices: migrations to the device pick one at random\n", ndevs);
 	if (g.hog == ~0UL)
-		g.hog = s0.vram_size / g.procs / SZ_2M * SZ_2M;
+		g.hog = s0[0].vram_size / g.procs / SZ_2M * SZ_2M;
 	/* The options that replay this run. */
 	ksft_print_msg("vramsim_stress --procs %u --threads %u --ops %llu --seconds %u",
 		       g.procs, g.threads, (unsigned long long)g.ops, g.seconds);
-	printf(" --seed %llu --size %zuK:%zuK --bufs %u --shared %u --hog %zuK",
+	printf(" --seed %llu --size %zuK:%zuK --bufs %u --shared %u --hog %zuK --devices %u",
 	       (unsigned long long)g.seed, g.size_min >> 10, g.size_max >> 10,
-	       g.bufs, g.shared, g.hog >> 10);
+	       g.bufs, g.shared, g.hog >> 10, ndevs);
 	for (i = 0; i < NR_OPS; i++)
 		if (g.skip & (1U << i))
 			printf("%s%s", g.skip & ((1U << i) - 1) ? "," : " --skip ", ops[i].name);
@@ -1826,7 +1933,21 @@ int main(int argc, char **argv)
 			 (unsigned long long)tot.data_errors);
 	ksft_test_result(!tot.api_errors, "documented results: api_errors=%llu\n",
 			 (unsigned long long)tot.api_errors);
-	check_vram(fd, &s0);
-	close(fd);
+	/* One test point for all the devices. */
+	idle = true;
+	for (i = 0; i < ndevs; i++)
+		idle &= check_vram(i, fds[i], &s0[i], desc[i], sizeof(desc[i]));
+	if (ndevs == 1) {
+		ksft_test_result(idle, "vram idle after the run: %s\n", desc[0]);
+	} else {
+		char all[MAX_DEVS * 170];
+
+		for (i = 0, len = 0; i < ndevs; i++)
+			len += snprintf(all + len, sizeof(all) - len, "%s%s", i ? "; " : "",
+					desc[i]);
+		ksft_test_result(idle, "vram idle after the run on %u devices: %s\n", ndevs, all);
+	}
+	for (i = 0; i < ndevs; i++)
+		close(fds[i]);
 	ksft_finished();
 }

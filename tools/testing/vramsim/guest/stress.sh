@@ -7,7 +7,9 @@
 # options it does the short run "make test" uses (about 2 minutes on the
 # debug kernel).  --minutes N is --seconds 60*N.  The time is split evenly
 # between prepare=scrub and prepare=none, each on a fresh
-# "modprobe vramsim vram_size=64M"; both halves use the same seed.
+# "modprobe vramsim num_devices=2 vram_size=64M,32M" (two devices, the
+# stress tool's migrations to the device pick one at random, so pages
+# also move device to device); both halves use the same seed.
 #
 # Writes to OUTDIR:
 #   stress.tap             TAP: per policy, vramsim_stress's 3 test points,
@@ -16,7 +18,7 @@
 #                          errors, splats, for each policy
 #   stress-<policy>.log    vramsim_stress's output
 #   dmesg-<policy>.txt     kernel messages of that half
-#   vram-<policy>.txt      debugfs vram state after it
+#   vram-<policy>.txt      debugfs vram state of each device after it
 #   kmemleak.txt           runs of 10 minutes or more: a kmemleak scan
 # Exits non-zero if anything failed.
 set -u
@@ -29,7 +31,9 @@ tools=${VRAMSIM_TOOLS:-$(cd "$here/../../../.." && pwd)/build/tools}
 mkdir -p "$out"
 
 # The short run: VRAM fills up now and then (two processes of two threads,
-# four buffers each of 64K..8M that mremap can grow to 16M, on 64M of VRAM).
+# four buffers each of 64K..8M that mremap can grow to 16M, and a hog of
+# 32M each, on devices of 64M and 32M of VRAM).
+modparams="num_devices=2 vram_size=64M,32M"
 short_args=(--procs 2 --threads 2 --size 64K:8M --seconds 100)
 [ $# -gt 0 ] || set -- "${short_args[@]}"
 
@@ -80,7 +84,7 @@ result() {	# result OK|FAIL description
 	echo "vramsim stress run, $(date -u '+%Y-%m-%d %H:%M:%S UTC'), kernel $(uname -r)"
 	echo "seed: $seed"
 	echo "options per policy: ${args[*]}"
-	echo "replay one half: vramsim_stress ${args[*]} (modprobe vramsim vram_size=64M prepare=POLICY)"
+	echo "replay one half: vramsim_stress ${args[*]} (modprobe vramsim $modparams prepare=POLICY)"
 } > "$summary"
 
 # Leaks from before the run (boot) are not ours: forget them.
@@ -91,9 +95,10 @@ for policy in $policies; do
 	echo "== vramsim_stress, prepare=$policy: ${args[*]}"
 	dmesg -c > /dev/null
 	t0=$(date +%s)
-	if ! modprobe vramsim vram_size=64M prepare="$policy"; then
+	# shellcheck disable=SC2086 # $modparams: several parameters
+	if ! modprobe vramsim $modparams prepare="$policy"; then
 		for _ in 1 2 3 4 5; do
-			result FAIL "prepare=$policy: modprobe vramsim vram_size=64M prepare=$policy"
+			result FAIL "prepare=$policy: modprobe vramsim $modparams prepare=$policy"
 		done
 		echo "prepare=$policy: modprobe failed" >> "$summary"
 		continue
@@ -124,7 +129,9 @@ for policy in $policies; do
 		result FAIL "prepare=$policy: vramsim_stress test point $got missing (exit status $rc)"
 	done
 
-	cat "$VRAMSIM_DEBUGFS/vram" > "$out/vram-$policy.txt" 2>&1
+	for f in "$VRAMSIM_DEBUGFS"/vram "$VRAMSIM_DEBUGFS".*/vram; do
+		[ -e "$f" ] && echo "== $f" && cat "$f"
+	done > "$out/vram-$policy.txt" 2>&1
 	if rmmod_out=$(rmmod vramsim 2>&1); then
 		result OK "prepare=$policy: rmmod vramsim"
 	else

@@ -89,7 +89,8 @@ policy_suites() {
 	run_suite mm "$1" 1200 vramsim_mm_test
 }
 
-# run_fuzz POLICY CALLS: the ioctl fuzzer on a fresh 64 MiB VRAM.  Its 10^5
+# run_fuzz POLICY CALLS: the ioctl fuzzer on two fresh devices of 64 and
+# 32 MiB (device 1 is removed and re-created now and then).  Its 10^5
 # calls run in guest b.  (Split 30000 in a and 70000 in b, the cold run got
 # longer, not shorter: guest a's fuzzer ran after its stress run, alone
 # with nothing left in b.)
@@ -99,7 +100,7 @@ run_fuzz() {
 	unload
 	if [ ! -x "$tools/vramsim_fuzz" ]; then
 		tap_fail "vramsim_fuzz not built" > "$tap"
-	elif modprobe vramsim vram_size=64M prepare="$1"; then
+	elif modprobe vramsim num_devices=2 vram_size=64M,32M prepare="$1"; then
 		timeout -k 10 2400 "$tools/vramsim_fuzz" --calls "$2" > "$tap" 2>&1 ||
 			echo "not ok 999 vramsim_fuzz exited with $?" >> "$tap"
 	else
