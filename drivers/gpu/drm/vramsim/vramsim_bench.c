@@ -95,6 +95,33 @@ static int bench_path(struct vramsim_vram *vram, unsigned int order,
 }
 
 /*
+ * Allocate @count folios and note each one's block, for the runs that
+ * release the blocks themselves after the core (or nothing) freed the
+ * folios.  Returns the array of blocks (kvfree() it) or an ERR_PTR.
+ */
+static struct vramsim_block **alloc_folios_blocks(struct vramsim_vram *vram,
+						  unsigned int order,
+						  struct folio **folios,
+						  unsigned long count)
+{
+	struct vramsim_block **vbs;
+	unsigned long i;
+	int err;
+
+	vbs = kvmalloc_array(count, sizeof(*vbs), GFP_KERNEL);
+	if (!vbs)
+		return ERR_PTR(-ENOMEM);
+	err = alloc_folios(vram, order, folios, count);
+	if (err) {
+		kvfree(vbs);
+		return ERR_PTR(err);
+	}
+	for (i = 0; i < count; i++)
+		vbs[i] = folio_zone_device_data(folios[i]);
+	return vbs;
+}
+
+/*
  * The prepare step alone, on folios just allocated (compound state built by
  * zone_device_folio_init()).  Their reference is frozen to 0, as it is when
  * ->folio_free runs, then they are released the way the core does after it.
@@ -105,18 +132,12 @@ static int bench_prepare(struct vramsim_vram *vram, unsigned int order,
 	unsigned long nr = 1UL << order, i;
 	struct vramsim_block **vbs;
 	u64 t0;
-	int err;
 
-	vbs = kvmalloc_array(count, sizeof(*vbs), GFP_KERNEL);
-	if (!vbs)
-		return -ENOMEM;
-	err = alloc_folios(vram, order, folios, count);
-	if (err)
-		goto out;
-	for (i = 0; i < count; i++) {
-		vbs[i] = folio_zone_device_data(folios[i]);
+	vbs = alloc_folios_blocks(vram, order, folios, count);
+	if (IS_ERR(vbs))
+		return PTR_ERR(vbs);
+	for (i = 0; i < count; i++)
 		WARN_ON_ONCE(!folio_ref_freeze(folios[i], 1));
-	}
 
 	t0 = ktime_get_ns();
 	for (i = 0; i < count; i++) {
@@ -131,9 +152,8 @@ static int bench_prepare(struct vramsim_vram *vram, unsigned int order,
 		cond_resched();
 	}
 	vramsim_vram_drain(vram);
-out:
 	kvfree(vbs);
-	return err;
+	return 0;
 }
 
 /* ->folio_free of the core-alone run: nothing. */
@@ -158,16 +178,10 @@ static int bench_core(struct vramsim_vram *vram, unsigned int order,
 	struct vramsim_block **vbs;
 	unsigned long i;
 	u64 t0;
-	int err;
 
-	vbs = kvmalloc_array(count, sizeof(*vbs), GFP_KERNEL);
-	if (!vbs)
-		return -ENOMEM;
-	err = alloc_folios(vram, order, folios, count);
-	if (err)
-		goto out;
-	for (i = 0; i < count; i++)
-		vbs[i] = folio_zone_device_data(folios[i]);
+	vbs = alloc_folios_blocks(vram, order, folios, count);
+	if (IS_ERR(vbs))
+		return PTR_ERR(vbs);
 
 	WRITE_ONCE(vram->pgmap.ops, &bench_core_ops);
 	t0 = ktime_get_ns();
@@ -184,9 +198,8 @@ static int bench_core(struct vramsim_vram *vram, unsigned int order,
 		cond_resched();
 	}
 	vramsim_vram_drain(vram);
-out:
 	kvfree(vbs);
-	return err;
+	return 0;
 }
 
 struct bench_freer {
@@ -252,6 +265,9 @@ static int bench_parallel(struct vramsim_vram *vram, unsigned int order,
 		wake_up_process(task);
 		t++;
 	}
+	/* A CPU went offline since the check: fewer threads than asked. */
+	if (!err && t < threads)
+		err = -EBUSY;
 	t0 = ktime_get_ns();
 	complete_all(&go);
 	while (t--) {
