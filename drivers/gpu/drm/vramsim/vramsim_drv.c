@@ -382,6 +382,9 @@ static int __init vramsim_init(void)
 {
 	int err;
 
+	err = vramsim_block_cache_init();
+	if (err)
+		return err;
 	mutex_lock(&vramsim_lock);
 	err = vramsim_set_count(num_devices);
 	if (err)
@@ -389,6 +392,8 @@ static int __init vramsim_init(void)
 	else
 		vramsim_live = true;
 	mutex_unlock(&vramsim_lock);
+	if (err)
+		vramsim_block_cache_fini();
 	return err;
 }
 
@@ -398,6 +403,7 @@ static void __exit vramsim_exit(void)
 	vramsim_live = false;
 	vramsim_set_count(0);
 	mutex_unlock(&vramsim_lock);
+	vramsim_block_cache_fini();
 }
 
 module_init(vramsim_init);

@@ -71,7 +71,8 @@ void vramsim_backing_free(struct vramsim_vram *vram, unsigned long pgoff,
 		n++;
 	}
 	xas_unlock(&xas);
-	atomic64_sub(n, &vram->stats.backing);
+	if (n)
+		atomic64_sub(n, &vram->stats.backing);
 }
 
 /**
@@ -189,12 +190,22 @@ static int vramsim_copy_to_vram(struct vramsim_vram *vram, struct page *dpage,
 {
 	unsigned long pgoff = vramsim_pgoff(vram, dpage), from_pgoff = 0;
 	struct vramsim_vram *from = NULL;
+	struct vramsim_block *vb;
 	unsigned long i;
 
 	if (spage && is_device_private_page(spage)) {
 		from = vramsim_folio_vram(page_folio(spage));
 		from_pgoff = vramsim_pgoff(from, spage);
 	}
+	/*
+	 * The block's return walks the backing store only if this is set:
+	 * a block that never held data (a failed migration's, the free-path
+	 * benchmark's) goes back to the buddy without the walk.  Set before
+	 * any backing page exists, by the holder of a reference on the folio.
+	 */
+	vb = folio_zone_device_data(page_folio(dpage));
+	if (!test_bit(VRAMSIM_BLOCK_BACKED, &vb->flags))
+		set_bit(VRAMSIM_BLOCK_BACKED, &vb->flags);
 	for (i = 0; i < nr; i++) {
 		struct page *b = vramsim_backing_page(vram, pgoff + i);
 		struct page *s = spage ? spage + i : NULL;

@@ -38,6 +38,36 @@
 #define CREATE_TRACE_POINTS
 #include "vramsim_trace.h"
 
+/*
+ * Every block in use has a struct vramsim_block, allocated with the block
+ * and freed when it goes back to the buddy: a cache of its own makes the
+ * free a per-CPU slab operation without kfree()'s lookup of the cache.
+ */
+static struct kmem_cache *vramsim_block_cache;
+
+/**
+ * vramsim_block_cache_init() - create the cache of &struct vramsim_block
+ *
+ * Called once at module load, before any VRAM is created.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int vramsim_block_cache_init(void)
+{
+	vramsim_block_cache = KMEM_CACHE(vramsim_block, 0);
+	return vramsim_block_cache ? 0 : -ENOMEM;
+}
+
+/**
+ * vramsim_block_cache_fini() - destroy the cache of &struct vramsim_block
+ *
+ * Called at module unload, once every VRAM is gone.
+ */
+void vramsim_block_cache_fini(void)
+{
+	kmem_cache_destroy(vramsim_block_cache);
+}
+
 /**
  * vramsim_folio_prepare() - make every page of a freed folio pristine again
  * @folio: the folio, refcount 0, compound state still intact
@@ -82,26 +112,42 @@ void vramsim_folio_prepare(struct folio *folio, unsigned long nr,
 }
 EXPORT_SYMBOL_IF_KUNIT(vramsim_folio_prepare);
 
+/*
+ * Blocks' tracking objects freed at once by a return: one slab call per
+ * batch instead of per block.
+ */
+#define VRAMSIM_RETURN_BATCH	16
+
 /* Return the blocks of one pending list; adds to *@bytes.  Under vram->lock. */
 static unsigned long vramsim_return_list(struct vramsim_vram *vram,
 					 struct llist_node *list, u64 *bytes)
 {
+	void *batch[VRAMSIM_RETURN_BATCH];
 	struct vramsim_block *vb, *next;
 	unsigned long n = 0;
+	unsigned int b = 0;
 
 	llist_for_each_entry_safe(vb, next, list, free_node) {
 		u64 size = gpu_buddy_block_size(&vram->mm, vb->block);
 
-		vramsim_backing_free(vram, gpu_buddy_block_offset(vb->block) >> PAGE_SHIFT,
-				     size >> PAGE_SHIFT);
+		if (test_bit(VRAMSIM_BLOCK_BACKED, &vb->flags))
+			vramsim_backing_free(vram,
+					     gpu_buddy_block_offset(vb->block) >> PAGE_SHIFT,
+					     size >> PAGE_SHIFT);
 		list_del(&vb->lru);
 		vram->lru_len--;
 		*bytes += size;
 		gpu_buddy_free_block(&vram->mm, vb->block);
-		kfree(vb);
+		batch[b++] = vb;
+		if (b == VRAMSIM_RETURN_BATCH) {
+			kmem_cache_free_bulk(vramsim_block_cache, b, batch);
+			b = 0;
+			cond_resched();
+		}
 		n++;
-		cond_resched();
 	}
+	if (b)
+		kmem_cache_free_bulk(vramsim_block_cache, b, batch);
 	return n;
 }
 
@@ -154,6 +200,46 @@ void vramsim_vram_drain(struct vramsim_vram *vram)
 }
 EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_drain);
 
+/*
+ * The free path's two steps, inline in ->folio_free; vramsim_block_put()
+ * and vramsim_folio_release() are their callable forms.
+ */
+static __always_inline bool __vramsim_block_put(struct vramsim_vram *vram,
+						struct vramsim_block *vb,
+						unsigned int nr)
+{
+	/* Full barrier: every piece's prepare is visible before the block is. */
+	if (!atomic_sub_and_test(nr, &vb->live_pages))
+		return false;
+	this_cpu_inc(vram->stats.pcpu->queued);
+	/*
+	 * This CPU's list, so that CPUs freeing at once do not all cmpxchg
+	 * one head.  Any CPU's list is correct (llist_add() is safe against
+	 * other producers): preemption between picking it and adding to it
+	 * costs nothing but the locality.
+	 */
+	if (llist_add(&vb->free_node, raw_cpu_ptr(vram->pending)))
+		queue_work(system_dfl_wq, &vram->free_work);
+	return true;
+}
+
+static __always_inline void __vramsim_folio_release(struct vramsim_vram *vram,
+						    struct vramsim_block *vb,
+						    unsigned long pfn,
+						    unsigned int order)
+{
+	unsigned int block_order = 0;
+	bool last;
+
+	this_cpu_inc(vram->stats.pcpu->frees[order]);
+	this_cpu_dec(vram->stats.pcpu->live[order]);
+	/* Read before the count drops; only the tracepoint wants it. */
+	if (trace_vramsim_folio_free_enabled())
+		block_order = gpu_buddy_block_order(vb->block);
+	last = __vramsim_block_put(vram, vb, 1U << order);
+	trace_vramsim_folio_free(pfn, order, block_order, last);
+}
+
 /**
  * vramsim_block_put() - drop pages (or an eviction's pin) from a block
  * @vram: the VRAM
@@ -171,19 +257,7 @@ EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_drain);
 bool vramsim_block_put(struct vramsim_vram *vram, struct vramsim_block *vb,
 		       unsigned int nr)
 {
-	/* Full barrier: every piece's prepare is visible before the block is. */
-	if (!atomic_sub_and_test(nr, &vb->live_pages))
-		return false;
-	this_cpu_inc(vram->stats.pcpu->queued);
-	/*
-	 * This CPU's list, so that CPUs freeing at once do not all cmpxchg
-	 * one head.  Any CPU's list is correct (llist_add() is safe against
-	 * other producers): preemption between picking it and adding to it
-	 * costs nothing but the locality.
-	 */
-	if (llist_add(&vb->free_node, raw_cpu_ptr(vram->pending)))
-		queue_work(system_dfl_wq, &vram->free_work);
-	return true;
+	return __vramsim_block_put(vram, vb, nr);
 }
 
 /**
@@ -203,13 +277,7 @@ bool vramsim_block_put(struct vramsim_vram *vram, struct vramsim_block *vb,
 void vramsim_folio_release(struct vramsim_vram *vram, struct vramsim_block *vb,
 			   unsigned long pfn, unsigned int order)
 {
-	unsigned int block_order = gpu_buddy_block_order(vb->block);
-	bool last;
-
-	this_cpu_inc(vram->stats.pcpu->frees[order]);
-	this_cpu_dec(vram->stats.pcpu->live[order]);
-	last = vramsim_block_put(vram, vb, 1U << order);
-	trace_vramsim_folio_free(pfn, order, block_order, last);
+	__vramsim_folio_release(vram, vb, pfn, order);
 }
 
 /*
@@ -229,7 +297,7 @@ static void vramsim_folio_free(struct folio *folio)
 		trace_vramsim_folio_prepare(pfn, 1UL << order);
 		vramsim_folio_prepare(folio, 1UL << order, &vram->pgmap);
 	}
-	vramsim_folio_release(vram, vb, pfn, order);
+	__vramsim_folio_release(vram, vb, pfn, order);
 }
 
 /*
@@ -372,7 +440,7 @@ struct folio *vramsim_vram_alloc_folio_for(struct vramsim_vram *vram,
 	if (order > VRAMSIM_MAX_ORDER)
 		return ERR_PTR(-EINVAL);
 
-	vb = kmalloc_obj(*vb);
+	vb = kmem_cache_alloc(vramsim_block_cache, GFP_KERNEL);
 	if (!vb)
 		return ERR_PTR(-ENOMEM);
 
@@ -392,7 +460,7 @@ struct folio *vramsim_vram_alloc_folio_for(struct vramsim_vram *vram,
 	}
 	if (err) {
 		mutex_unlock(&vram->lock);
-		kfree(vb);
+		kmem_cache_free(vramsim_block_cache, vb);
 		return ERR_PTR(err);
 	}
 

@@ -63,7 +63,9 @@ enum vramsim_prepare {
  * @evict_seq: the last eviction pass that looked at the block; under
  *	&vramsim_vram.lock
  * @flags: %VRAMSIM_BLOCK_EVICTING while an eviction pass works on the block
- *	(set under &vramsim_vram.lock, cleared before the pass unpins it)
+ *	(set under &vramsim_vram.lock, cleared before the pass unpins it);
+ *	%VRAMSIM_BLOCK_BACKED once a migration has written its contents (set
+ *	before the pages are released, never cleared)
  * @ticket: the migration that allocated the block (0: none); its own
  *	allocations never evict it
  *
@@ -81,6 +83,7 @@ struct vramsim_block {
 };
 
 #define VRAMSIM_BLOCK_EVICTING	0
+#define VRAMSIM_BLOCK_BACKED	1
 
 /**
  * enum vramsim_evict_reason - why device memory is evicted to RAM
@@ -196,6 +199,9 @@ struct vramsim_vram {
 	unsigned long windows_busy;
 	struct vramsim_counters stats;
 };
+
+int vramsim_block_cache_init(void);
+void vramsim_block_cache_fini(void);
 
 int vramsim_vram_init(struct vramsim_vram *vram, struct device *dev, u64 size,
 		      enum vramsim_prepare prepare);

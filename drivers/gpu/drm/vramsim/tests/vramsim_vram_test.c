@@ -615,6 +615,9 @@ static void vramsim_test_peer_migrate(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, s.vram_free, a->size);
 	KUNIT_EXPECT_EQ(test, s.live_folios[ORDER_2M] + s.live_folios[0], 0);
 	KUNIT_EXPECT_EQ(test, s.peer_bytes, 0);
+	/* Blocks that held data free their backing when they are returned. */
+	KUNIT_EXPECT_EQ(test, atomic64_read(&a->stats.backing), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&b->stats.backing), (s64)(2 * PAGES_2M));
 	vramsim_vram_get_stats(b, &s);
 	KUNIT_EXPECT_EQ(test, s.peer_bytes, (u64)SZ_2M + SZ_64K);
 	KUNIT_EXPECT_EQ(test, s.live_folios[ORDER_2M], 1);
@@ -636,6 +639,7 @@ static void vramsim_test_peer_migrate(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, user_pattern(test, addr, 2 * SZ_2M, 0xd2d, false));
 	vramsim_vram_drain(b);
 	KUNIT_EXPECT_EQ(test, vramsim_vram_free_bytes(b), b->size);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&b->stats.backing), 0);
 }
 
 /*
