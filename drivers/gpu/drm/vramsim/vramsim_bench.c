@@ -147,7 +147,7 @@ static int bench_prepare(struct vramsim_vram *vram, unsigned int order,
 	*ns = ktime_get_ns() - t0;
 
 	for (i = 0; i < count; i++) {
-		vramsim_folio_release(vram, vbs[i], folio_pfn(folios[i]), order);
+		vramsim_folio_release(vram, vbs[i], folios[i], order);
 		percpu_ref_put_many(&vram->pgmap.ref, nr);
 		cond_resched();
 	}
@@ -194,7 +194,7 @@ static int bench_core(struct vramsim_vram *vram, unsigned int order,
 
 	/* The folios are free, their compound state intact: as in ->folio_free. */
 	for (i = 0; i < count; i++) {
-		vramsim_folio_release(vram, vbs[i], folio_pfn(folios[i]), order);
+		vramsim_folio_release(vram, vbs[i], folios[i], order);
 		cond_resched();
 	}
 	vramsim_vram_drain(vram);

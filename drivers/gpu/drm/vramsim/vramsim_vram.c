@@ -68,24 +68,10 @@ void vramsim_block_cache_fini(void)
 	kmem_cache_destroy(vramsim_block_cache);
 }
 
-/**
- * vramsim_folio_prepare() - make every page of a freed folio pristine again
- * @folio: the folio, refcount 0, compound state still intact
- * @nr: number of pages of @folio, read before this call
- * @pgmap: the page map the pages belong to (never read from the pages)
- *
- * Leaves each struct page as memremap_pages() initialised it: standalone
- * (no head, tail or order), PG_reserved and no other page flag (a former
- * page[1] loses its order and the flags that alias "has hwpoisoned",
- * "large rmappable" and "partially mapped"),
- * @pgmap in the word compound_info shares with it, and mapping, index,
- * private and zone_device_data cleared.  On a former page[1] and page[2]
- * those words held the mapcounts, mm ids and the deferred-split list.
- *
- * Context: any, including atomic; touches only the struct pages.
- */
-void vramsim_folio_prepare(struct folio *folio, unsigned long nr,
-			   struct dev_pagemap *pgmap)
+/* The body of vramsim_folio_prepare(), inline in ->folio_free. */
+static __always_inline void __vramsim_folio_prepare(struct folio *folio,
+						    unsigned long nr,
+						    struct dev_pagemap *pgmap)
 {
 	struct page *page = &folio->page;
 	unsigned long i;
@@ -109,6 +95,28 @@ void vramsim_folio_prepare(struct folio *folio, unsigned long nr,
 		page->private = 0;
 		atomic_set(&page->_mapcount, -1);
 	}
+}
+
+/**
+ * vramsim_folio_prepare() - make every page of a freed folio pristine again
+ * @folio: the folio, refcount 0, compound state still intact
+ * @nr: number of pages of @folio, read before this call
+ * @pgmap: the page map the pages belong to (never read from the pages)
+ *
+ * Leaves each struct page as memremap_pages() initialised it: standalone
+ * (no head, tail or order), PG_reserved and no other page flag (a former
+ * page[1] loses its order and the flags that alias "has hwpoisoned",
+ * "large rmappable" and "partially mapped"),
+ * @pgmap in the word compound_info shares with it, and mapping, index,
+ * private and zone_device_data cleared.  On a former page[1] and page[2]
+ * those words held the mapcounts, mm ids and the deferred-split list.
+ *
+ * Context: any, including atomic; touches only the struct pages.
+ */
+void vramsim_folio_prepare(struct folio *folio, unsigned long nr,
+			   struct dev_pagemap *pgmap)
+{
+	__vramsim_folio_prepare(folio, nr, pgmap);
 }
 EXPORT_SYMBOL_IF_KUNIT(vramsim_folio_prepare);
 
@@ -223,21 +231,30 @@ static __always_inline bool __vramsim_block_put(struct vramsim_vram *vram,
 	return true;
 }
 
+/* Out of line, so that the free path keeps nothing live across a call. */
+static noinline void vramsim_trace_folio_free(struct folio *folio,
+					      unsigned int order,
+					      unsigned int block_order, bool last)
+{
+	trace_vramsim_folio_free(folio_pfn(folio), order, block_order, last);
+}
+
 static __always_inline void __vramsim_folio_release(struct vramsim_vram *vram,
 						    struct vramsim_block *vb,
-						    unsigned long pfn,
+						    struct folio *folio,
 						    unsigned int order)
 {
 	unsigned int block_order = 0;
 	bool last;
 
 	this_cpu_inc(vram->stats.pcpu->frees[order]);
-	this_cpu_dec(vram->stats.pcpu->live[order]);
 	/* Read before the count drops; only the tracepoint wants it. */
 	if (trace_vramsim_folio_free_enabled())
 		block_order = gpu_buddy_block_order(vb->block);
 	last = __vramsim_block_put(vram, vb, 1U << order);
-	trace_vramsim_folio_free(pfn, order, block_order, last);
+	/* The folio's pfn is arithmetic on its address: no access. */
+	if (trace_vramsim_folio_free_enabled())
+		vramsim_trace_folio_free(folio, order, block_order, last);
 }
 
 /**
@@ -264,7 +281,7 @@ bool vramsim_block_put(struct vramsim_vram *vram, struct vramsim_block *vb,
  * vramsim_folio_release() - account a freed folio; queue its block if last
  * @vram: the VRAM
  * @vb: the block the folio is (a piece of)
- * @pfn: first pfn of the folio
+ * @folio: the folio, refcount 0 (only its address is used)
  * @order: order of the folio
  *
  * The second half of ->folio_free, after the prepare step: once the last
@@ -275,9 +292,20 @@ bool vramsim_block_put(struct vramsim_vram *vram, struct vramsim_block *vb,
  * Context: any, including atomic; no sleeping, no allocation.
  */
 void vramsim_folio_release(struct vramsim_vram *vram, struct vramsim_block *vb,
-			   unsigned long pfn, unsigned int order)
+			   struct folio *folio, unsigned int order)
 {
-	__vramsim_folio_release(vram, vb, pfn, order);
+	__vramsim_folio_release(vram, vb, folio, order);
+}
+
+/* The prepare step and the rest of ->folio_free, for prepare=scrub. */
+static noinline void vramsim_folio_free_scrub(struct folio *folio,
+					      struct vramsim_vram *vram,
+					      struct vramsim_block *vb,
+					      unsigned int order)
+{
+	trace_vramsim_folio_prepare(folio_pfn(folio), 1UL << order);
+	__vramsim_folio_prepare(folio, 1UL << order, &vram->pgmap);
+	__vramsim_folio_release(vram, vb, folio, order);
 }
 
 /*
@@ -291,13 +319,11 @@ static void vramsim_folio_free(struct folio *folio)
 	struct vramsim_block *vb = folio_zone_device_data(folio);
 	struct vramsim_vram *vram = vramsim_folio_vram(folio);
 	unsigned int order = folio_order(folio);
-	unsigned long pfn = folio_pfn(folio);
 
-	if (READ_ONCE(vram->prepare) == VRAMSIM_PREPARE_SCRUB) {
-		trace_vramsim_folio_prepare(pfn, 1UL << order);
-		vramsim_folio_prepare(folio, 1UL << order, &vram->pgmap);
-	}
-	__vramsim_folio_release(vram, vb, pfn, order);
+	if (READ_ONCE(vram->prepare) == VRAMSIM_PREPARE_SCRUB)
+		vramsim_folio_free_scrub(folio, vram, vb, order);
+	else
+		__vramsim_folio_release(vram, vb, folio, order);
 }
 
 /*
@@ -323,8 +349,8 @@ static void vramsim_folio_split(struct folio *head, struct folio *tail)
 				folio_pfn(head) != vram->base_pfn +
 				(gpu_buddy_block_offset(vb->block) >> PAGE_SHIFT));
 		atomic64_inc(&vram->stats.splits);
-		this_cpu_dec(vram->stats.pcpu->live[gpu_buddy_block_order(vb->block)]);
-		this_cpu_inc(vram->stats.pcpu->live[folio_order(head)]);
+		this_cpu_dec(vram->stats.pcpu->split_delta[gpu_buddy_block_order(vb->block)]);
+		this_cpu_inc(vram->stats.pcpu->split_delta[folio_order(head)]);
 		return;
 	}
 
@@ -335,7 +361,7 @@ static void vramsim_folio_split(struct folio *head, struct folio *tail)
 	tail->pgmap = &vram->pgmap;
 	tail->page.mapping = head->page.mapping;
 	folio_set_zone_device_data(tail, vb);
-	this_cpu_inc(vram->stats.pcpu->live[folio_order(tail)]);
+	this_cpu_inc(vram->stats.pcpu->split_delta[folio_order(tail)]);
 }
 
 static const struct dev_pagemap_ops vramsim_pagemap_ops = {
@@ -485,7 +511,6 @@ struct folio *vramsim_vram_alloc_folio_for(struct vramsim_vram *vram,
 
 	trace_vramsim_folio_alloc(pfn, gpu_buddy_block_offset(block), order, drained);
 	this_cpu_inc(vram->stats.pcpu->allocs[order]);
-	this_cpu_inc(vram->stats.pcpu->live[order]);
 	return folio;
 }
 EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_alloc_folio_for);
@@ -707,17 +732,18 @@ void vramsim_vram_get_stats(struct vramsim_vram *vram,
 	stats->splits = atomic64_read(&c->splits);
 	for (i = 0; i < VRAMSIM_NR_ORDERS; i++) {
 		u64 allocs = 0, frees = 0;
-		s64 live = 0;
+		s64 delta = 0, live;
 
 		for_each_possible_cpu(cpu) {
 			struct vramsim_pcpu_counters *pc = per_cpu_ptr(c->pcpu, cpu);
 
 			allocs += READ_ONCE(pc->allocs[i]);
 			frees += READ_ONCE(pc->frees[i]);
-			live += READ_ONCE(pc->live[i]);
+			delta += READ_ONCE(pc->split_delta[i]);
 		}
 		stats->allocs[i] = allocs;
 		stats->frees[i] = frees;
+		live = allocs - frees + delta;
 		/* CPUs read at different moments: never report below zero. */
 		stats->live_folios[i] = max_t(s64, live, 0);
 	}

@@ -99,8 +99,9 @@ enum vramsim_evict_reason {
  * struct vramsim_pcpu_counters - the counters the alloc and free paths bump
  * @allocs: device folios allocated, per order
  * @frees: ->folio_free calls, per order
- * @live: device folios allocated (or made by a split) minus those freed,
- *	per order; one CPU's share may be negative, the sum is not
+ * @split_delta: device folios splits made (a piece) or unmade (the large
+ *	folio), per order; live folios are @allocs - @frees + @split_delta, so
+ *	neither path pays for a live count of its own
  * @queued: blocks queued for return to the buddy (pending + returned)
  *
  * Per CPU: every free would otherwise pay two locked read-modify-writes
@@ -110,7 +111,7 @@ enum vramsim_evict_reason {
 struct vramsim_pcpu_counters {
 	u64 allocs[VRAMSIM_NR_ORDERS];
 	u64 frees[VRAMSIM_NR_ORDERS];
-	s64 live[VRAMSIM_NR_ORDERS];
+	s64 split_delta[VRAMSIM_NR_ORDERS];
 	u64 queued;
 };
 
@@ -215,7 +216,7 @@ void vramsim_vram_drain(struct vramsim_vram *vram);
 void vramsim_folio_prepare(struct folio *folio, unsigned long nr,
 			   struct dev_pagemap *pgmap);
 void vramsim_folio_release(struct vramsim_vram *vram, struct vramsim_block *vb,
-			   unsigned long pfn, unsigned int order);
+			   struct folio *folio, unsigned int order);
 bool vramsim_block_put(struct vramsim_vram *vram, struct vramsim_block *vb,
 		       unsigned int nr);
 
