@@ -226,7 +226,16 @@ static __always_inline bool __vramsim_block_put(struct vramsim_vram *vram,
 	 * other producers): preemption between picking it and adding to it
 	 * costs nothing but the locality.
 	 */
-	if (llist_add(&vb->free_node, raw_cpu_ptr(vram->pending)))
+	if (llist_add(&vb->free_node, raw_cpu_ptr(vram->pending)) &&
+	    /*
+	     * A plain read first: when the work is already pending, skip
+	     * queue_work()'s locked bit operation on a line every CPU
+	     * shares.  Safe: llist_add() is a full barrier, and the worker
+	     * clears its pending bit, then a full barrier, then empties the
+	     * lists; so if the bit is still seen set here, the worker has
+	     * not emptied them yet and will find this block.
+	     */
+	    !work_pending(&vram->free_work))
 		queue_work(system_dfl_wq, &vram->free_work);
 	return true;
 }
