@@ -5,7 +5,9 @@
 usage: report.py OUTDIR PREVDIR DOCS MODE
 
 OUTDIR holds deterministic/ and wallclock/, each with micro.csv, e2e.csv,
-bench.txt, perf-stat.txt and perf reports from bench/guest.sh.  PREVDIR
+bench.txt, perf-stat.txt and perf reports from bench/guest.sh; deterministic/
+also evict.csv, oversub-evict-{on,off}.csv, peer.csv and sweep.txt, and
+scaling/ scale.txt (the parallel free on 2 CPUs).  PREVDIR
 holds the previous deterministic run (may be missing).  Writes
 OUTDIR/README.md and OUTDIR/*.png, and for MODE "full" the results section
 of DOCS (docs/benchmarks.md).
@@ -20,7 +22,12 @@ RUNS = ("deterministic", "wallclock")
 UNIT = {
     "deterministic": "guest instructions (-icount shift=0: 1 ns of guest time = 1 instruction)",
     "wallclock": "ns of wall-clock time in a TCG guest (emulated; not hardware speed)",
+    "scaling": "ns of wall-clock time in a TCG guest with 2 vCPUs (multi-threaded TCG; "
+               "not hardware speed)",
 }
+FLOOR_GOAL = 1.10   # full path / its floor, per order: a goal, never a failure
+SCALE_GOAL = 1.8    # throughput of 2 threads / 1 thread
+SWEEP_GOAL = 1.10   # max / min of the full path over VRAM sizes
 
 
 def read_csv(path):
@@ -110,6 +117,220 @@ def key_table(d):
     return "\n".join(out)
 
 
+def micro_full(micro, order, path):
+    r = micro_rows(micro, order, path)
+    return float(r["free_total_ns_per_folio"]) if r else None
+
+
+def floor_rows(micro):
+    """Per order: each path's full cost and its floor (None if no core row)."""
+    rows = []
+    for order in sorted({int(r["order"]) for r in micro}):
+        none, scrub = micro_full(micro, order, "none"), micro_full(micro, order, "scrub")
+        core, prep = micro_full(micro, order, "core"), micro_full(micro, order, "bare prepare")
+        buddy = micro_full(micro, order, "raw buddy")
+        if None in (none, scrub, core, prep, buddy):
+            continue
+        rows.append((order, none, core + buddy, scrub, core + prep + buddy))
+    return rows
+
+
+def floor_table(d):
+    rows = floor_rows(read_csv(os.path.join(d, "micro.csv")))
+    if not rows:
+        return ""
+    out = [f"Free path against its floor, per order (goal {FLOOR_GOAL:.2f}x, informative). "
+           "In-kernel bench, best of 3; ns per folio = (free_ns + return_ns) / count. "
+           "none floor = core + raw buddy free; scrub floor = core + bare prepare + "
+           "raw buddy free (core: folio_put() to a ->folio_free that does nothing).", "",
+           "| order | none | floor | none / floor | scrub | floor | scrub / floor |",
+           "|------:|-----:|------:|-------------:|------:|------:|--------------:|"]
+    for order, none, nf, scrub, sf in rows:
+        out.append(f"| {order} | {fnum(none)} | {fnum(nf)} | {none / nf:.2f}x | "
+                   f"{fnum(scrub)} | {fnum(sf)} | {scrub / sf:.2f}x |")
+    return "\n".join(out)
+
+
+def evict_table(d):
+    rows = read_csv(os.path.join(d, "evict.csv"))
+    if not rows:
+        return ""
+    vram = int(rows[0]["vram_bytes"]) >> 20
+    out = [f"Eviction per folio ({vram} MiB VRAM, evict=on; order 0 with THP off, 9 with THP "
+           "on). evict = time to migrate a VRAM-sized buffer B to the device while buffer A "
+           "fills the VRAM, minus B into an empty VRAM, per evicted folio (evicted_bytes / "
+           "folio size); to RAM = DRM_IOCTL_VRAMSIM_MIGRATE_TO_RAM of A, as many folios, per "
+           "folio. Both buffers' data checked afterwards.", "",
+           "| order | folios | evict instr/folio | evict GiB/s | to RAM instr/folio | "
+           "evict / to RAM |",
+           "|------:|-------:|------------------:|------------:|-------------------:|"
+           "---------------:|"]
+    for r in rows:
+        out.append(f"| {r['order']} | {fnum(int(r['evicted_bytes']) >> (12 + int(r['order'])))} | "
+                   f"{fnum(r['evict_ns_per_folio'])} | {fnum(r['evict_gib_per_s'], 2)} | "
+                   f"{fnum(r['to_ram_ns_per_folio'])} | {float(r['ratio']):.2f}x |")
+    return "\n".join(out)
+
+
+def oversub_table(d):
+    rows = (read_csv(os.path.join(d, "oversub-evict-on.csv"))
+            + read_csv(os.path.join(d, "oversub-evict-off.csv")))
+    if not rows:
+        return ""
+    ws, vram = int(rows[0]["ws_bytes"]) >> 20, int(rows[0]["vram_bytes"]) >> 20
+    out = [f"Oversubscribed: a {ws} MiB working set on {vram} MiB of VRAM, migrated to the "
+           "device in 8 windows, then read back whole on the CPU (data checked), median of "
+           "the rounds. moved = bytes the ioctls moved per round; migrate GiB/s = moved / "
+           "migrate time; round GiB/s = working set / (migrate + read). evict=off: only what "
+           "fits moves.", "",
+           "| THP | evict | moved MiB | migrate GiB/s | read ms | round GiB/s |",
+           "|:---:|:-----:|----------:|--------------:|--------:|------------:|"]
+    for thp in ("1", "0"):
+        for r in rows:
+            if r["thp"] == thp:
+                out.append(f"| {'on' if thp == '1' else 'off'} | {r['evict']} | "
+                           f"{fnum(int(r['moved_bytes']) >> 20)} | "
+                           f"{fnum(r['migrate_gib_per_s'], 2)} | {fnum(r['read_ms'], 1)} | "
+                           f"{fnum(r['round_gib_per_s'], 2)} |")
+    return "\n".join(out)
+
+
+def peer_table(d):
+    rows = read_csv(os.path.join(d, "peer.csv"))
+    if not rows:
+        return ""
+    size = int(rows[0]["bytes"]) >> 20
+    out = [f"Device to device ({size} MiB, num_devices=2): direct = MIGRATE_TO_DEVICE on "
+           "device 1 of memory on device 0 (counted in device 1's peer_bytes); via RAM = "
+           "MIGRATE_TO_RAM on device 0, then MIGRATE_TO_DEVICE on device 1 (peer_bytes "
+           "unchanged). Data checked after each.", "",
+           "| THP | path | ms | GiB/s | peer_bytes | via RAM / direct |",
+           "|:---:|------|---:|------:|-----------:|-----------------:|"]
+    for thp in ("1", "0"):
+        pair = {r["path"]: r for r in rows if r["thp"] == thp}
+        for path in ("direct", "via_ram"):
+            r = pair.get(path)
+            if not r:
+                continue
+            ratio = ""
+            if path == "via_ram" and "direct" in pair:
+                ratio = f"{float(r['ms']) / float(pair['direct']['ms']):.2f}x"
+            out.append(f"| {'on' if thp == '1' else 'off'} | {path.replace('_', ' ')} | "
+                       f"{fnum(r['ms'], 3)} | {fnum(r['gib_per_s'], 2)} | "
+                       f"{fnum(r['peer_bytes'])} | {ratio} |")
+    return "\n".join(out)
+
+
+def kv_lines(path):
+    """The debugfs bench lines a guest.sh loop saved: one dict per line."""
+    if not os.path.exists(path):
+        return []
+    return [dict(re.findall(r"(\w+)=(\S+)", line)) for line in open(path) if "=" in line]
+
+
+def median(v):
+    v = sorted(v)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+SIZE_UNIT = {"M": 1, "G": 1024}
+
+
+def sweep_rows(d):
+    """(order, policy) -> [(size MiB, ns per folio)] from the VRAM-size sweep."""
+    series = {}
+    for kv in kv_lines(os.path.join(d, "sweep.txt")):
+        size = kv["vram_size"]
+        mib = int(size[:-1]) * SIZE_UNIT[size[-1]]
+        count = int(kv["count"])
+        for pol in ("none", "scrub"):
+            ns = (int(kv[f"{pol}_free_ns"]) + int(kv[f"{pol}_return_ns"])) / count
+            series.setdefault((int(kv["order"]), pol), []).append((mib, ns))
+    return series
+
+
+def sweep_table(d):
+    series = sweep_rows(d)
+    if not series:
+        return ""
+    sizes = sorted({mib for v in series.values() for mib, _ in v})
+
+    def label(mib):
+        return f"{mib >> 10} GiB" if mib >= 1024 else f"{mib} MiB"
+    out = ["Full path against the VRAM size (in-kernel bench, one run per size on a fresh "
+           "module: modprobe vramsim vram_size=SIZE); ns per folio = (free_ns + return_ns) / "
+           f"count; spread = max / min over the sizes (goal within {SWEEP_GOAL:.2f}x, "
+           "informative).", "",
+           "| order | policy | " + " | ".join(label(m) for m in sizes) + " | spread |",
+           "|------:|--------|" + "---:|" * len(sizes) + "-------:|"]
+    for (order, pol), v in sorted(series.items()):
+        ns = dict(v)
+        vals = [ns[m] for m in sizes if m in ns]
+        out.append(f"| {order} | {pol} | " + " | ".join(fnum(ns[m]) if m in ns else ""
+                                                      for m in sizes)
+                   + f" | {max(vals) / min(vals):.3f}x |")
+    return "\n".join(out)
+
+
+def scale_rows(d):
+    """order -> {threads: median parallel_free_ns}, count, repetitions."""
+    runs = {}
+    for kv in kv_lines(os.path.join(d, "scale.txt")):
+        if "threads" not in kv:
+            continue
+        key = (int(kv["order"]), int(kv["count"]))
+        runs.setdefault(key, {}).setdefault(int(kv["threads"]), []).append(
+            int(kv["parallel_free_ns"]))
+    return runs
+
+
+def scale_table(d):
+    runs = scale_rows(d)
+    if not runs:
+        return ""
+    out = ["Scaling, wall clock TCG, 2 vCPUs (multi-threaded TCG on the host's cores, not "
+           "hardware; noisy): the in-kernel parallel free (\"<order> <count> <threads>\": "
+           "each of <threads> kernel threads, bound to its own CPU, folio_put()s <count> "
+           "folios with prepare=scrub at once; time until the last is done; the returns to "
+           "the buddy come after, untimed). 2 threads / 1 thread = throughput ratio = "
+           f"2 x t(1) / t(2), from the medians (goal {SCALE_GOAL:.1f}x, informative); "
+           "from the best runs too.", "",
+           "| order | folios per thread | 1 thread ms | 2 threads ms | 2 threads / 1 thread | "
+           "best of each | repetitions |",
+           "|------:|------------------:|------------:|-------------:|---------------------:|"
+           "-------------:|------------:|"]
+    for (order, count), t in sorted(runs.items()):
+        if 1 not in t or 2 not in t:
+            continue
+        one, two = median(t[1]), median(t[2])
+        out.append(f"| {order} | {fnum(count)} | {one / 1e6:.3f} | {two / 1e6:.3f} | "
+                   f"{2 * one / two:.2f}x | {2 * min(t[1]) / min(t[2]):.2f}x | {len(t[1])} |")
+    loop = {}
+    for kv in kv_lines(os.path.join(d, "scale.txt")):
+        if kv.get("ceiling") == "loop":
+            loop.setdefault(int(kv["procs"]), []).append(int(kv["ns"]))
+    if 1 in loop and 2 in loop:
+        one, two = median(loop[1]), median(loop[2])
+        out.append(f"| TCG ceiling: a shell loop, no kernel work, 1 vs 2 at once | | "
+                   f"{one / 1e6:.3f} | {two / 1e6:.3f} | {2 * one / two:.2f}x | "
+                   f"{2 * min(loop[1]) / min(loop[2]):.2f}x | {len(loop[1])} |")
+    return "\n".join(out)
+
+
+def new_tables(out):
+    """The floor, eviction, oversubscription, peer, sweep and scaling tables."""
+    det = os.path.join(out, "deterministic")
+    parts = [("Floor ratios, deterministic guest", floor_table(det)),
+             ("Eviction, deterministic guest", evict_table(det)),
+             ("Oversubscription, deterministic guest", oversub_table(det)),
+             ("Two devices, deterministic guest", peer_table(det)),
+             ("VRAM-size sweep, deterministic guest", sweep_table(det)),
+             ("Scaling with 2 vCPUs, wall clock TCG",
+              scale_table(os.path.join(out, "scaling")))]
+    return "\n\n".join(f"### {t}\n\n{body}" for t, body in parts if body)
+
+
 def section(title, path, limit=None):
     if not os.path.exists(path):
         return ""
@@ -134,9 +355,18 @@ def determinism(cur, prev):
         return "no earlier deterministic run to compare with."
     diffs, rows = [], 0
     for name, key in (("micro.csv", ("order", "path")),
-                      ("e2e.csv", ("size_bytes", "thp", "driver"))):
-        a = {tuple(r[k] for k in key): r for r in read_csv(os.path.join(prev, name))}
-        b = {tuple(r[k] for k in key): r for r in read_csv(os.path.join(cur, name))}
+                      ("e2e.csv", ("size_bytes", "thp", "driver")),
+                      ("evict.csv", ("order",)),
+                      ("oversub-evict-on.csv", ("thp",)),
+                      ("oversub-evict-off.csv", ("thp",)),
+                      ("peer.csv", ("thp", "path")),
+                      ("sweep", ("vram_size", "order"))):
+        if name == "sweep":
+            a = {tuple(r[k] for k in key): r for r in kv_lines(os.path.join(prev, "sweep.txt"))}
+            b = {tuple(r[k] for k in key): r for r in kv_lines(os.path.join(cur, "sweep.txt"))}
+        else:
+            a = {tuple(r[k] for k in key): r for r in read_csv(os.path.join(prev, name))}
+            b = {tuple(r[k] for k in key): r for r in read_csv(os.path.join(cur, name))}
         for k in b:
             rows += 1
             if k not in a or a[k] == b[k]:
@@ -295,10 +525,66 @@ def plots(out):
           + plot("e2e-to-device.png",
                  "migrate to device: vramsim vs test_hmm (deterministic guest)",
                  unit, e2e_series, 3))
+    pngs = ["free-ns-per-folio.png", "free-throughput.png", "e2e-free.png", "e2e-to-device.png"]
+    more, extra = new_plots(d, data, out)
     with open(os.path.join(data, "plots.gp"), "w") as f:
-        f.write(gp)
+        f.write(gp + more)
     subprocess.run(["gnuplot", os.path.join(data, "plots.gp")], check=True)
-    return ["free-ns-per-folio.png", "free-throughput.png", "e2e-free.png", "e2e-to-device.png"]
+    return pngs + extra
+
+
+def new_plots(d, data, out):
+    """gnuplot commands for the floor ratios, the VRAM-size sweep and eviction."""
+    gp, pngs = "", []
+    reset = ('reset\nset terminal pngcairo noenhanced size 900,560 font "sans,11"\n'
+             'set grid\nset key top left\n')
+    rows = floor_rows(read_csv(os.path.join(d, "micro.csv")))
+    if rows:
+        with open(os.path.join(data, "floor.dat"), "w") as f:
+            for order, none, nf, scrub, sf in rows:
+                f.write(f"{order} {none / nf:.4f} {scrub / sf:.4f}\n")
+        gp += (reset + 'set key bottom left\n' + f'set output "{out}/floor-ratio.png"\n'
+               'set title "free path / its floor, per order (deterministic guest, '
+               'in-kernel bench)"\n'
+               'set xlabel "folio order (0 = 4 KiB, 9 = 2 MiB)"\nset xrange [-0.5:9.5]\n'
+               'set xtics 1\nset ylabel "ratio (instructions / instructions)"\n'
+               'set yrange [0:*]\n'
+               f'plot "{data}/floor.dat" u 1:2 w lp lw 2 t "none / (core + raw buddy free)", '
+               f'"{data}/floor.dat" u 1:3 w lp lw 2 '
+               't "scrub / (core + bare prepare + raw buddy free)", '
+               f'{FLOOR_GOAL} w l dt 2 lc rgb "black" t "goal {FLOOR_GOAL:.2f}x"\n')
+        pngs.append("floor-ratio.png")
+    series = sweep_rows(d)
+    if series:
+        lines = []
+        for (order, pol), v in sorted(series.items()):
+            name = f"sweep-{order}-{pol}.dat"
+            with open(os.path.join(data, name), "w") as f:
+                for mib, ns in sorted(v):
+                    f.write(f"{mib} {ns:.2f}\n")
+            lines.append(f'"{data}/{name}" u 1:2 w lp lw 2 t "order {order}, prepare={pol}"')
+        gp += (reset + f'set output "{out}/vram-size-sweep.png"\n'
+               'set title "full free path against the VRAM size (deterministic guest, '
+               'in-kernel bench)"\n'
+               'set xlabel "vram_size (MiB)"\nset logscale xy 2\nset key outside right\n'
+               'set ylabel "guest instructions per folio"\n'
+               'plot ' + ", ".join(lines) + "\n")
+        pngs.append("vram-size-sweep.png")
+    ev = read_csv(os.path.join(d, "evict.csv"))
+    if ev:
+        with open(os.path.join(data, "evict.dat"), "w") as f:
+            for r in ev:
+                f.write(f"\"order {r['order']}\" {r['evict_ns_per_folio']} "
+                        f"{r['to_ram_ns_per_folio']}\n")
+        gp += (reset + f'set output "{out}/evict-vs-to-ram.png"\n'
+               'set title "eviction vs MIGRATE_TO_RAM, per folio (deterministic guest)"\n'
+               'set style data histograms\nset style histogram clustered gap 1\n'
+               'set style fill solid 0.8 border -1\nset logscale y\n'
+               'set ylabel "guest instructions per folio"\n'
+               f'plot "{data}/evict.dat" u 2:xtic(1) t "evicted by a migration to the device", '
+               f'"" u 3 t "DRM_IOCTL_VRAMSIM_MIGRATE_TO_RAM"\n')
+        pngs.append("evict-vs-to-ram.png")
+    return gp, pngs
 
 
 def main():
@@ -317,8 +603,10 @@ def main():
     rep = [f"# vramsim benchmark results ({stamp}, {mode} matrix)", ""]
     rep.append("Regenerated by `make bench` (bench/run.sh); how to read them: docs/benchmarks.md.")
     rep.append("")
-    for run in RUNS:
+    for run in RUNS + ("scaling",):
         g = os.path.join(out, run, "guest.txt")
+        if not os.path.isdir(os.path.join(out, run)):
+            continue
         secs = os.path.join(out, run, "host-seconds")
         rep.append(f"- **{run}**: {UNIT[run]}. "
                    + (open(g).read().strip().replace("\n", "; ") if os.path.exists(g) else "")
@@ -328,6 +616,12 @@ def main():
     rep.append("")
     rep.append(key_table(det))
     rep.append("")
+    more = new_tables(out)
+    if more:
+        rep.append("## Floors, eviction, oversubscription, two devices, VRAM size, scaling")
+        rep.append("")
+        rep.append(more)
+        rep.append("")
     rep.append("## Checks")
     rep.append("")
     rep += checks
@@ -343,6 +637,12 @@ def main():
         rep.append(f"Unit: {UNIT[run]}.")
         rep.append("")
         rep.append(tables_from_bench(os.path.join(d, "bench.txt")))
+        extra = os.path.join(d, "bench-extra.txt")
+        if os.path.exists(extra):
+            rep.append("")
+            rep.append(open(extra).read().replace("## ", "#### "))
+        rep.append(section("In-kernel bench against vram_size (debugfs lines)",
+                           os.path.join(d, "sweep.txt")))
         rep.append(section("perf stat -a -e 'vramsim:*' and software events, around a "
                            "second run of the same matrix (its figures, with tracepoints "
                            "on, are in bench-traced.txt)",
@@ -358,6 +658,12 @@ def main():
                                "(perf record -e cpu-clock -g)", prof, 60))
         if os.path.exists(os.path.join(d, "kallsyms.txt")):
             os.remove(os.path.join(d, "kallsyms.txt"))
+    rep.append("")
+    rep.append("## Scaling guest (2 vCPUs, wall clock): every figure")
+    rep.append("")
+    rep.append(f"Unit: {UNIT['scaling']}.")
+    rep.append(section("In-kernel parallel free (debugfs lines, one per run)",
+                       os.path.join(out, "scaling", "scale.txt")))
     with open(os.path.join(out, "README.md"), "w") as f:
         f.write("\n".join(rep) + "\n")
 
@@ -370,7 +676,10 @@ def main():
                     f"From `bench/results/{stamp}/` (full report: "
                     f"[README.md]({rel}/README.md)). Deterministic guest: "
                     "figures are guest instructions, GiB/s are GiB per 10^9 instructions.", "",
-                    key_table(det), "", "Checks:", ""] + checks + [f"- determinism: {same}", ""]
+                    key_table(det), ""]
+            if more:
+                body += [more, ""]
+            body += ["Checks:", ""] + checks + [f"- determinism: {same}", ""]
             body += [f"![{p}]({rel}/{p})" for p in pngs]
             body += ["", end]
             text = text[:text.index(begin)] + "\n".join(body) + text[text.index(end) + len(end):]
@@ -379,6 +688,7 @@ def main():
 
     print(f"==> Report: {os.path.join(out, 'README.md')}")
     print(key_table(det))
+    print(more)
     print("\n".join(checks))
     print(f"- determinism: {same}")
     return 0 if all_ok else 1

@@ -1,13 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make bench: the whole benchmark matrix, twice, each in one guest boot:
+# make bench: the whole benchmark matrix, twice, each in one guest boot,
+# and the in-kernel free path on 2 CPUs in a third:
 #   deterministic  TCG with -icount shift=0: guest time counts instructions
-#                  (1 ns = 1 instruction), identical run to run
+#                  (1 ns = 1 instruction), identical run to run; also
+#                  eviction, oversubscription, two devices, VRAM sizes
 #   wallclock      TCG in real time: noisy, and not hardware speed either
+#   scaling        TCG in real time, 2 CPUs: the parallel free, 1 vs 2
+#                  threads (multi-threaded TCG: each vCPU a host thread)
 # Each boot is self-contained (an initramfs with the modules, perf and a
 # static vramsim_bench): no host I/O can reach into the measurement.
-# Results: bench/results/<date>/{deterministic,wallclock}/, a README.md
+# Results: bench/results/<date>/{deterministic,wallclock,scaling}/, a README.md
 # with the tables, PNG plots, and the results section of docs/benchmarks.md.
 #
 # usage: run.sh [full|quick]   (environment: KOBJ, GUEST, TOOLS_OUT)
@@ -54,9 +58,11 @@ if [ -f "$prev/build-id" ] && [ "$(cat "$prev/build-id")" = "$build" ]; then
 fi
 max_boots=12
 
-for run in deterministic wallclock; do
+for run in deterministic wallclock scaling; do
 	flags=()
+	smp=1
 	[ $run = deterministic ] && flags=(--deterministic)
+	[ $run = scaling ] && smp=2
 	rm -rf "${out:?}/$run"
 	mkdir -p "$out/$run"
 	echo "==> Benchmark, $run guest ($mode matrix)"
@@ -68,10 +74,10 @@ for run in deterministic wallclock; do
 		boots=$((boots + 1))
 		rc=0
 		"$repo/tools/testing/vramsim/vramsim-run" --kernel "$KOBJ/arch/x86/boot/bzImage" \
-			--modules "$GUEST" "${flags[@]}" "${pin[@]}" --smp 1 --timeout 5400 --quiet \
+			--modules "$GUEST" "${flags[@]}" "${pin[@]}" --smp $smp --timeout 5400 --quiet \
 			--self-contained "$pack" --collect "$out/$run" --log "$out/$run/console.log" \
 			-- env VRAMSIM_BENCH=/bin/vramsim_bench PERF=/bin/perf \
-			sh /bench/guest.sh /out "$mode" || rc=$?
+			sh /bench/guest.sh /out "$mode" $run || rc=$?
 		[ $rc = 75 ] || break
 		if [ $boots -ge $max_boots ]; then
 			echo "==> $boots boots, none in the previous run's state: measuring unpinned"
