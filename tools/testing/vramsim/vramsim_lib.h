@@ -167,7 +167,37 @@ static inline __u64 live_folios(const struct drm_vramsim_stats *s)
 	return n;
 }
 
-/* Wait (up to 5 s) for deferred frees: true once the buddy is whole again. */
+/*
+ * "backing_pages: N" from device @dev's debugfs file "vram": the system
+ * pages that hold its contents.  -1 if it cannot be read (no debugfs, or
+ * the device is being removed).
+ */
+static inline long vram_backing_pages(unsigned int dev)
+{
+	char path[64], line[256];
+	long n = -1;
+	FILE *f;
+
+	if (dev)
+		snprintf(path, sizeof(path), "/sys/kernel/debug/dri/vramsim.%u/vram", dev);
+	else
+		snprintf(path, sizeof(path), "/sys/kernel/debug/dri/vramsim/vram");
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "backing_pages: %ld", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+/*
+ * Wait (up to 5 s) for deferred frees: true once the buddy is whole again
+ * and, where debugfs says, the backing store empty (a block's backing
+ * pages are freed before the block goes back to the buddy, under the same
+ * lock: a whole buddy with backing pages left is a leak).
+ */
 static inline bool wait_vram_idle(int fd, struct drm_vramsim_stats *s)
 {
 	int i;
@@ -176,7 +206,7 @@ static inline bool wait_vram_idle(int fd, struct drm_vramsim_stats *s)
 		if (vs_stats(fd, s))
 			return false;
 		if (!s->pending_frees && s->vram_free == s->vram_size &&
-		    !live_folios(s))
+		    !live_folios(s) && vram_backing_pages(s->device) <= 0)
 			return true;
 		usleep(10000);
 	}

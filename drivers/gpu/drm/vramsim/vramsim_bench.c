@@ -312,7 +312,7 @@ static int bench_buddy(struct vramsim_vram *vram, unsigned int order,
 	/*
 	 * Newest first: the order the free path returns blocks in, when
 	 * folios are freed in allocation order (a pending list is LIFO).
-	 * The buddy's cost depends on it: oldest first costs 34 more
+	 * The buddy's cost depends on it: oldest first costs 27 more
 	 * instructions per order-0 block.
 	 */
 	list_for_each_entry_safe_reverse(block, next, &blocks, link) {

@@ -7,7 +7,7 @@
  *
  * vramsim_folio_alloc and vramsim_folio_free fire once per folio, so their
  * counts are folios allocated and freed (pieces of a split folio count as
- * folios).  vramsim_blocks_return fires once per batch of blocks returned
+ * folios).  vramsim_blocks_return fires once per return of every pending block
  * to the buddy.  vramsim_evict fires once per block an eviction tried:
  * bytes it moved to RAM, device pages it had to leave (skipped), and why
  * (a full VRAM or teardown).

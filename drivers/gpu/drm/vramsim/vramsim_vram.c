@@ -52,20 +52,24 @@ static struct kmem_cache *vramsim_block_cache;
  *
  * Return: 0 or -ENOMEM.
  */
-int vramsim_block_cache_init(void)
+int __init vramsim_block_cache_init(void)
 {
-	vramsim_block_cache = KMEM_CACHE(vramsim_block, 0);
+	/* Unmerged: its own slabinfo line, and a leak named at unload. */
+	vramsim_block_cache = KMEM_CACHE(vramsim_block, SLAB_NO_MERGE);
 	return vramsim_block_cache ? 0 : -ENOMEM;
 }
 
 /**
  * vramsim_block_cache_fini() - destroy the cache of &struct vramsim_block
  *
- * Called at module unload, once every VRAM is gone.
+ * Called at module unload, once every VRAM is gone, or when module init
+ * fails.
  */
 void vramsim_block_cache_fini(void)
 {
 	kmem_cache_destroy(vramsim_block_cache);
+	/* A built-in driver whose init failed stays: no VRAM without it. */
+	vramsim_block_cache = NULL;
 }
 
 /* The body of vramsim_folio_prepare(), inline in ->folio_free. */
@@ -138,10 +142,13 @@ static unsigned long vramsim_return_list(struct vramsim_vram *vram,
 	llist_for_each_entry_safe(vb, next, list, free_node) {
 		u64 size = gpu_buddy_block_size(&vram->mm, vb->block);
 
-		if (test_bit(VRAMSIM_BLOCK_BACKED, &vb->flags))
+		if (test_bit(VRAMSIM_BLOCK_BACKED, &vb->flags)) {
 			vramsim_backing_free(vram,
 					     gpu_buddy_block_offset(vb->block) >> PAGE_SHIFT,
 					     size >> PAGE_SHIFT);
+			/* Up to 512 pages freed: a point to reschedule. */
+			cond_resched();
+		}
 		list_del(&vb->lru);
 		vram->lru_len--;
 		*bytes += size;
@@ -226,15 +233,18 @@ static __always_inline bool __vramsim_block_put(struct vramsim_vram *vram,
 	 * other producers): preemption between picking it and adding to it
 	 * costs nothing but the locality.
 	 */
+	/*
+	 * The pending bit is read before queue_work() is called: when the
+	 * work is already pending, that skips a locked bit operation on a
+	 * line every CPU shares.  llist_add() is a full barrier, and the
+	 * worker clears its pending bit, then a full barrier, then empties
+	 * the lists: a bit still seen set means the worker has not emptied
+	 * them yet and will find this block.  (Cancelling, disabling and
+	 * enabling the work set the bit for a moment too; queue_work() would
+	 * fail then as well, and every such caller returns what is pending
+	 * itself.)
+	 */
 	if (llist_add(&vb->free_node, raw_cpu_ptr(vram->pending)) &&
-	    /*
-	     * A plain read first: when the work is already pending, skip
-	     * queue_work()'s locked bit operation on a line every CPU
-	     * shares.  Safe: llist_add() is a full barrier, and the worker
-	     * clears its pending bit, then a full barrier, then empties the
-	     * lists; so if the bit is still seen set here, the worker has
-	     * not emptied them yet and will find this block.
-	     */
 	    !work_pending(&vram->free_work))
 		queue_work(system_dfl_wq, &vram->free_work);
 	return true;
@@ -253,16 +263,17 @@ static __always_inline void __vramsim_folio_release(struct vramsim_vram *vram,
 						    struct folio *folio,
 						    unsigned int order)
 {
+	bool trace = trace_vramsim_folio_free_enabled();
 	unsigned int block_order = 0;
 	bool last;
 
 	this_cpu_inc(vram->stats.pcpu->frees[order]);
 	/* Read before the count drops; only the tracepoint wants it. */
-	if (trace_vramsim_folio_free_enabled())
+	if (trace)
 		block_order = gpu_buddy_block_order(vb->block);
 	last = __vramsim_block_put(vram, vb, 1U << order);
 	/* The folio's pfn is arithmetic on its address: no access. */
-	if (trace_vramsim_folio_free_enabled())
+	if (trace)
 		vramsim_trace_folio_free(folio, order, block_order, last);
 }
 
@@ -547,6 +558,9 @@ int vramsim_vram_init(struct vramsim_vram *vram, struct device *dev, u64 size,
 	if (size < VRAMSIM_MIN_SIZE || size > VRAMSIM_MAX_SIZE ||
 	    !IS_ALIGNED(size, VRAMSIM_MIN_SIZE))
 		return -EINVAL;
+	/* Module init failed (a built-in driver's code stays). */
+	if (!vramsim_block_cache)
+		return -ENODEV;
 	/* A 2 MiB device folio is what a PMD maps: the uapi's largest order. */
 	if (HPAGE_PMD_ORDER != VRAMSIM_MAX_ORDER) {
 		dev_err(dev, "needs PMD-sized folios of order %d, this kernel's are order %d\n",

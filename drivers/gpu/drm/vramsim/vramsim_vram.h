@@ -64,8 +64,8 @@ enum vramsim_prepare {
  *	&vramsim_vram.lock
  * @flags: %VRAMSIM_BLOCK_EVICTING while an eviction pass works on the block
  *	(set under &vramsim_vram.lock, cleared before the pass unpins it);
- *	%VRAMSIM_BLOCK_BACKED once a migration has written its contents (set
- *	before the pages are released, never cleared)
+ *	%VRAMSIM_BLOCK_BACKED once a migration writes its contents (set before
+ *	its first backing page is allocated, never cleared)
  * @ticket: the migration that allocated the block (0: none); its own
  *	allocations never evict it
  *
@@ -99,8 +99,8 @@ enum vramsim_evict_reason {
  * struct vramsim_pcpu_counters - the counters the alloc and free paths bump
  * @allocs: device folios allocated, per order
  * @frees: ->folio_free calls, per order
- * @split_delta: device folios splits made (a piece) or unmade (the large
- *	folio), per order; live folios are @allocs - @frees + @split_delta, so
+ * @split_delta: device folios that splits made (a piece) or unmade (the
+ *	large folio), per order; live folios are @allocs - @frees + @split_delta, so
  *	neither path pays for a live count of its own
  * @queued: blocks queued for return to the buddy (pending + returned)
  *

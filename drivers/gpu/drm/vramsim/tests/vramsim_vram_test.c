@@ -7,7 +7,9 @@
 
 #include <kunit/device.h>
 #include <kunit/test.h>
+#include <linux/completion.h>
 #include <linux/ioport.h>
+#include <linux/kthread.h>
 #include <linux/mman.h>
 #include <linux/memremap.h>
 #include <linux/migrate.h>
@@ -373,6 +375,84 @@ static void vramsim_test_full_with_pending_frees(struct kunit *test)
 	enable_work(&vram->free_work);
 	vramsim_vram_drain(vram);
 	KUNIT_EXPECT_EQ(test, vramsim_vram_free_bytes(vram), vram->size);
+}
+
+struct free_thread {
+	struct folio **folios;
+	unsigned long nr;
+	struct completion *go;
+	struct completion done;
+};
+
+static int free_thread_fn(void *arg)
+{
+	struct free_thread *f = arg;
+	unsigned long i;
+
+	wait_for_completion(f->go);
+	for (i = 0; i < f->nr; i++)
+		folio_put(f->folios[i]);
+	complete(&f->done);
+	return 0;
+}
+
+/*
+ * CPUs freeing at once, each onto its own pending list, then nothing but
+ * the free worker: once it has run (flush_work(), no drain), every block
+ * is back.  A free that found its list empty must have queued the worker
+ * or seen it pending before it ran; a lost wakeup leaves blocks pending.
+ */
+static void vramsim_test_concurrent_frees_wake_worker(struct kunit *test)
+{
+	struct vramsim_test *t = vramsim_test_init(test, SZ_8M, test_policy(test));
+	unsigned int threads = min(num_online_cpus(), 4U), n, started, cpu;
+	const unsigned long per_thread = 128;
+	struct vramsim_vram *vram = &t->vram;
+	struct free_thread f[4];
+	struct drm_vramsim_stats s;
+	struct folio **folios;
+	unsigned long i;
+	int round;
+
+	folios = kunit_kcalloc(test, threads * per_thread, sizeof(*folios), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, folios);
+
+	for (round = 0; round < 20; round++) {
+		DECLARE_COMPLETION_ONSTACK(go);
+
+		for (i = 0; i < threads * per_thread; i++)
+			folios[i] = alloc_unlocked(test, vram, 0);
+		n = 0;
+		for_each_online_cpu(cpu) {
+			struct task_struct *task;
+
+			if (n == threads)
+				break;
+			f[n].folios = folios + n * per_thread;
+			f[n].nr = per_thread;
+			f[n].go = &go;
+			init_completion(&f[n].done);
+			task = kthread_create_on_cpu(free_thread_fn, &f[n], cpu,
+						     "vramsim_kunit/%u");
+			if (IS_ERR(task))
+				break;
+			wake_up_process(task);
+			n++;
+		}
+		/* Threads that did not start: their folios are freed here. */
+		for (i = n * per_thread; i < threads * per_thread; i++)
+			folio_put(folios[i]);
+		started = n;
+		complete_all(&go);
+		while (n--)
+			wait_for_completion(&f[n].done);
+		KUNIT_ASSERT_EQ(test, started, threads);
+
+		flush_work(&vram->free_work);
+		vramsim_vram_get_stats(vram, &s);
+		KUNIT_ASSERT_EQ_MSG(test, s.pending_frees, 0, "round %d", round);
+		KUNIT_ASSERT_EQ_MSG(test, s.vram_free, vram->size, "round %d", round);
+	}
 }
 
 /*
@@ -828,6 +908,7 @@ static struct kunit_case vramsim_vram_cases[] = {
 	KUNIT_CASE_PARAM(vramsim_test_alloc_free_order9, vramsim_policy_gen_params),
 	KUNIT_CASE_PARAM(vramsim_test_reuse_2m_as_4k_and_back, vramsim_policy_gen_params),
 	KUNIT_CASE_PARAM(vramsim_test_full_with_pending_frees, vramsim_policy_gen_params),
+	KUNIT_CASE_PARAM(vramsim_test_concurrent_frees_wake_worker, vramsim_policy_gen_params),
 	KUNIT_CASE_PARAM(vramsim_test_split_returns_block_once, vramsim_policy_gen_params),
 	KUNIT_CASE_PARAM(vramsim_test_evict_oldest_first, vramsim_policy_gen_params),
 	KUNIT_CASE_PARAM(vramsim_test_stale_walk, vramsim_policy_gen_params),
