@@ -69,22 +69,6 @@ FIXTURE_SETUP(vramsim)
 		       (unsigned long long)self->s.vram_size);
 }
 
-/* "backing_pages: N" from debugfs: system pages holding VRAM contents. */
-static long vram_backing(void)
-{
-	FILE *f = fopen("/sys/kernel/debug/dri/vramsim/vram", "r");
-	char line[256];
-	long n = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "backing_pages: %ld", &n) == 1)
-			break;
-	fclose(f);
-	return n;
-}
-
 FIXTURE_TEARDOWN(vramsim)
 {
 	struct drm_vramsim_stats s;
@@ -99,7 +83,7 @@ FIXTURE_TEARDOWN(vramsim)
 	 * ... and the system memory behind it: backing pages go with their
 	 * blocks (they used to stay until unload, pinned by no one).
 	 */
-	EXPECT_EQ(vram_backing(), 0);
+	EXPECT_EQ(vram_backing_pages(0), 0);
 	close(self->fd);
 }
 
