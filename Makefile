@@ -14,13 +14,37 @@
 
 REPO    := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 BUILD   := $(REPO)/build
-KSRC    ?= $(BUILD)/linux
-KOBJ    ?= $(BUILD)/obj
-GUEST   := $(BUILD)/guest
+
+# Kernel variants (docs/variants.md): where a freed device folio's struct
+# pages are reset.  stock is Debian's 7.3 with patches/; the others add
+# their queue, patches/variants/NAME/, in build/variants/NAME/, a tree and
+# object directories of their own:
+#   stock  7.3: the next allocation reinitialises (prepare=alloc), or the
+#          driver does in ->folio_free (prepare=driver)
+#   fix    stock + the mm fixes: zone_device_page_init() leaves nothing
+#          stale, pfn walks no longer trust a free folio's order
+#   core   stock + the core reset before ->folio_free(folio, order)
+#          (prepare=core)
+VARIANTS := stock fix core
+VARIANT ?= stock
+ifeq ($(filter $(VARIANT),$(VARIANTS)),)
+$(error VARIANT=$(VARIANT) is not a kernel variant: one of $(VARIANTS))
+endif
+ifeq ($(VARIANT),stock)
+VDIR    := $(BUILD)
+else
+VDIR    := $(BUILD)/variants/$(VARIANT)
+ifneq ($(origin KSRC),undefined)
+$(error KSRC and VARIANT=$(VARIANT) do not go together: a variant is a tree of its own)
+endif
+endif
+KSRC    ?= $(VDIR)/linux
+KOBJ    ?= $(VDIR)/obj
+GUEST   := $(VDIR)/guest
 # The debug kernel: the same tree and fragment plus configs/debug.config,
 # in its own object directory.  make test runs on it; run and bench don't.
-KOBJ_DEBUG ?= $(BUILD)/obj-debug
-GUEST_DEBUG := $(BUILD)/guest-debug
+KOBJ_DEBUG ?= $(VDIR)/obj-debug
+GUEST_DEBUG := $(VDIR)/guest-debug
 TOOLS_OUT := $(BUILD)/tools
 JOBS    ?= $(shell nproc)
 export CCACHE_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/vramsim/ccache
@@ -60,9 +84,15 @@ $(BUILD)/linux/Makefile: | deps
 	@$(REPO)/scripts/fetch-kernel.sh $(BUILD)/linux
 
 # The core fixes in patches/ go into Debian's tree, not into one of yours.
-src: deps $(KSRC)/Makefile
+src: deps $(if $(filter stock,$(VARIANT)),$(KSRC),$(BUILD)/linux)/Makefile
+ifeq ($(VARIANT),stock)
 	@$(REPO)/scripts/hook-tree.sh $(KSRC) $(REPO)
 	@$(REPO)/scripts/patch-tree.sh $(KSRC) $(REPO) $(if $(filter $(BUILD)/linux,$(KSRC)),0,1)
+else
+	@$(REPO)/scripts/hook-tree.sh $(BUILD)/linux $(REPO)
+	@$(REPO)/scripts/patch-tree.sh $(BUILD)/linux $(REPO) 0
+	@$(REPO)/scripts/variant-tree.sh $(VARIANT) $(REPO)
+endif
 
 # --- Kernel config: tinyconfig + configs/vramsim.config [+ debug.config] ----
 # $(call kconfig,OBJDIR,FRAGMENTS)

@@ -81,23 +81,23 @@ def key_table(d):
     out.append("| order | what | ns per folio | folios/s | GiB/s |")
     out.append("|------:|------|-------------:|---------:|------:|")
     for order in (0, 9):
-        scrub = micro_rows(micro, order, "scrub")
-        none = micro_rows(micro, order, "none")
+        scrub = micro_rows(micro, order, "driver")
+        none = micro_rows(micro, order, "alloc")
         prep = micro_rows(micro, order, "bare prepare")
         buddy = micro_rows(micro, order, "raw buddy")
         if not (scrub and none and prep and buddy):
             continue
-        for name, r in (("vramsim folio free, prepare=scrub", scrub),
-                        ("vramsim folio free, prepare=none", none),
-                        ("bare prepare (scrub only)", prep),
+        for name, r in (("vramsim folio free, prepare=driver", scrub),
+                        ("vramsim folio free, prepare=alloc", none),
+                        ("bare prepare (driver only)", prep),
                         ("raw buddy free (no folio)", buddy)):
             out.append(f"| {order} | {name} | {fnum(r['free_total_ns_per_folio'])} | "
                        f"{fnum(r['folios_per_s'])} | {fnum(r['gib_per_s'], 2)} |")
         floor_s = float(prep["free_total_ns_per_folio"]) + float(buddy["free_total_ns_per_folio"])
         floor_n = float(buddy["free_total_ns_per_folio"])
-        out.append(f"| {order} | scrub / (bare prepare + raw buddy) | "
+        out.append(f"| {order} | driver / (bare prepare + raw buddy) | "
                    f"{float(scrub['free_total_ns_per_folio']) / floor_s:.2f}x | | |")
-        out.append(f"| {order} | none / raw buddy | "
+        out.append(f"| {order} | alloc / raw buddy | "
                    f"{float(none['free_total_ns_per_folio']) / floor_n:.2f}x | | |")
     sizes = sorted({int(r["size_bytes"]) for r in e2e})
     if sizes:
@@ -126,7 +126,7 @@ def floor_rows(micro):
     """Per order: each path's full cost and its floor (None if no core row)."""
     rows = []
     for order in sorted({int(r["order"]) for r in micro}):
-        none, scrub = micro_full(micro, order, "none"), micro_full(micro, order, "scrub")
+        none, scrub = micro_full(micro, order, "alloc"), micro_full(micro, order, "driver")
         core, prep = micro_full(micro, order, "core"), micro_full(micro, order, "bare prepare")
         buddy = micro_full(micro, order, "raw buddy")
         if None in (none, scrub, core, prep, buddy):
@@ -141,9 +141,9 @@ def floor_table(d):
         return ""
     out = [f"Free path against its floor, per order (goal {FLOOR_GOAL:.2f}x, informative). "
            "In-kernel bench, best of 3; ns per folio = (free_ns + return_ns) / count. "
-           "none floor = core + raw buddy free; scrub floor = core + bare prepare + "
+           "alloc floor = core + raw buddy free; driver floor = core + bare prepare + "
            "raw buddy free (core: folio_put() to a ->folio_free that does nothing).", "",
-           "| order | none | floor | none / floor | scrub | floor | scrub / floor |",
+           "| order | alloc | floor | alloc / floor | driver | floor | driver / floor |",
            "|------:|-----:|------:|-------------:|------:|------:|--------------:|"]
     for order, none, nf, scrub, sf in rows:
         out.append(f"| {order} | {fnum(none)} | {fnum(nf)} | {none / nf:.2f}x | "
@@ -244,7 +244,7 @@ def sweep_rows(d):
         size = kv["vram_size"]
         mib = int(size[:-1]) * SIZE_UNIT[size[-1]]
         count = int(kv["count"])
-        for pol in ("none", "scrub"):
+        for pol in ("alloc", "driver"):
             ns = (int(kv[f"{pol}_free_ns"]) + int(kv[f"{pol}_return_ns"])) / count
             series.setdefault((int(kv["order"]), pol), []).append((mib, ns))
     return series
@@ -292,7 +292,7 @@ def scale_table(d):
     out = ["Scaling, wall clock TCG, 2 vCPUs (multi-threaded TCG on the host's cores, not "
            "hardware; noisy): the in-kernel parallel free (\"<order> <count> <threads>\": "
            "each of <threads> kernel threads, bound to its own CPU, folio_put()s <count> "
-           "folios with prepare=scrub at once; time until the last is done; the returns to "
+           "folios with prepare=driver at once; time until the last is done; the returns to "
            "the buddy come after, untimed). 2 threads / 1 thread = throughput ratio = "
            f"2 x t(1) / t(2), from the medians (goal {SCALE_GOAL:.1f}x, informative); "
            "from the best runs too.", "",
@@ -483,7 +483,7 @@ def plots(out):
         return []
     data = os.path.join(out, "plot-data")
     os.makedirs(data, exist_ok=True)
-    paths = ("scrub", "none", "bare prepare", "raw buddy")
+    paths = ("driver", "alloc", "bare prepare", "raw buddy")
     for p in paths:
         with open(os.path.join(data, f"micro-{p.replace(' ', '_')}.dat"), "w") as f:
             for r in micro:
@@ -498,7 +498,7 @@ def plots(out):
                                 f"{r['to_dev_gib_per_s']}\n")
     unit = "GiB per 10^9 guest instructions"
     micro_series = [(f"micro-{p.replace(' ', '_')}.dat", t) for p, t in (
-        ("scrub", "full path, prepare=scrub"), ("none", "full path, prepare=none"),
+        ("driver", "full path, prepare=driver"), ("alloc", "full path, prepare=alloc"),
         ("bare prepare", "bare prepare"), ("raw buddy", "raw buddy free"))]
     e2e_series = [(f"e2e-{d}-{t}.dat", f"{d}, THP {'on' if t else 'off'}")
                   for d in ("vramsim", "test_hmm") for t in (1, 0)]
@@ -551,7 +551,7 @@ def new_plots(d, data, out):
                'set yrange [0:*]\n'
                f'plot "{data}/floor.dat" u 1:2 w lp lw 2 t "none / (core + raw buddy free)", '
                f'"{data}/floor.dat" u 1:3 w lp lw 2 '
-               't "scrub / (core + bare prepare + raw buddy free)", '
+               't "driver / (core + bare prepare + raw buddy free)", '
                f'{FLOOR_GOAL} w l dt 2 lc rgb "black" t "goal {FLOOR_GOAL:.2f}x"\n')
         pngs.append("floor-ratio.png")
     series = sweep_rows(d)

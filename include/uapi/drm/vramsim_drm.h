@@ -42,7 +42,10 @@ extern "C" {
 struct drm_vramsim_stats {
 	/** @uapi_version: (VRAMSIM_UAPI_MAJOR << 16) | VRAMSIM_UAPI_MINOR. */
 	__u32 uapi_version;
-	/** @prepare: free-time prepare policy: 0 = scrub, 1 = none. */
+	/**
+	 * @prepare: where freed folios are reset (module parameter prepare):
+	 * 0 = driver, 1 = alloc, 2 = core.
+	 */
 	__u32 prepare;
 	/** @vram_size: bytes of simulated VRAM (the vram_size parameter). */
 	__u64 vram_size;

@@ -5,7 +5,7 @@
  * Two parts, run in the guest with vramsim (and test_hmm) loaded:
  *
  *  micro  vramsim's in-kernel microbench (debugfs "bench") for each order:
- *         the full free path with prepare=scrub and prepare=none, the
+ *         the full free path with prepare=driver and prepare=alloc, the
  *         prepare step alone, the return to the buddy, the raw buddy and
  *         the core's own free, and each path against its floor.
  *  e2e    end to end from userspace, on vramsim and on upstream test_hmm
@@ -147,11 +147,17 @@ static void csv_write_all(void)
 struct micro {
 	unsigned long order, count, bytes;
 	unsigned long long v[11];
+	/* Keys the kernel reported: a kernel has only its own policies' paths. */
+	unsigned int have;
 };
 
+/*
+ * The path of each policy the kernel has (driver and alloc on 7.3 and
+ * VARIANT=fix, core on VARIANT=core), then the parts every kernel reports.
+ */
 static const char * const micro_keys[] = {
-	"scrub_alloc_ns", "scrub_free_ns", "scrub_return_ns",
-	"none_alloc_ns", "none_free_ns", "none_return_ns",
+	"driver_alloc_ns", "driver_free_ns", "driver_return_ns",
+	"alloc_alloc_ns", "alloc_free_ns", "alloc_return_ns",
 	"prepare_ns", "buddy_alloc_ns", "buddy_free_ns", "core_free_ns",
 };
 
@@ -159,6 +165,8 @@ enum {
 	S_ALLOC, S_FREE, S_RET, N_ALLOC, N_FREE, N_RET, PREP, B_ALLOC, B_FREE, CORE,
 	N_MICRO_KEYS
 };
+
+#define MICRO_POLICY_KEYS	N_RET
 
 static int run_micro(int order, size_t bytes, struct micro *m)
 {
@@ -190,10 +198,21 @@ static int run_micro(int order, size_t bytes, struct micro *m)
 
 		snprintf(key, sizeof(key), " %s=", micro_keys[i]);
 		p = strstr(buf, key);
-		if (!p)
+		if (!p) {
+			if (i <= MICRO_POLICY_KEYS)
+				continue;
 			return -EPROTO;
+		}
 		m->v[i] = strtoull(p + strlen(key), NULL, 10);
+		m->have |= 1u << i;
 	}
+	/* A policy's three keys, all or none; at least one policy. */
+	if ((m->have & 7) != 7 && (m->have & 7) != 0)
+		return -EPROTO;
+	if (((m->have >> 3) & 7) != 7 && ((m->have >> 3) & 7) != 0)
+		return -EPROTO;
+	if (!(m->have & 077))
+		return -EPROTO;
 	return 0;
 }
 
@@ -212,7 +231,7 @@ static double gibps(size_t bytes, double ns)
 /*
  * The floor of each path, per folio: the core's own free (folio_put() to a
  * ->folio_free that does nothing) and the raw buddy free, plus the bare
- * prepare for scrub.  Full path = (free + return) / count.
+ * prepare for driver.  Full path = (free + return) / count.
  */
 struct floor_row {
 	int order;
@@ -230,14 +249,14 @@ static void micro_floor_table(void)
 
 	printf("\n## Free path against its floor, per order (goal: %.2fx; informative)\n\n",
 	       FLOOR_GOAL);
-	printf("ns per folio; none floor = core + raw buddy free, ");
-	printf("scrub floor = core + bare prepare + raw buddy free\n\n");
-	printf("| order | none   | floor  | none/floor | scrub  | floor  | scrub/floor |\n");
-	printf("|------:|-------:|-------:|-----------:|-------:|-------:|------------:|\n");
+	printf("ns per folio; alloc floor = core + raw buddy free, ");
+	printf("driver floor = core + bare prepare + raw buddy free\n\n");
+	printf("| order | alloc  | floor  | alloc/floor | driver | floor  | driver/floor |\n");
+	printf("|------:|-------:|-------:|------------:|-------:|-------:|-------------:|\n");
 	for (i = 0; i < n_floors; i++) {
 		struct floor_row *f = &floors[i];
 
-		printf("| %5d | %6.0f | %6.0f | %9.2fx | %6.0f | %6.0f | %10.2fx |\n",
+		printf("| %5d | %6.0f | %6.0f | %10.2fx | %6.0f | %6.0f | %11.2fx |\n",
 		       f->order, f->none, f->none_floor, f->none / f->none_floor,
 		       f->scrub, f->scrub_floor, f->scrub / f->scrub_floor);
 	}
@@ -280,8 +299,8 @@ static void micro_section(const struct mode *mode, unsigned long long *folios)
 					o, strerror(-err));
 				exit(1);
 			}
-			/* scrub, none, bare prepare and core allocate and free folios */
-			*folios += 4 * one.count;
+			/* each policy, bare prepare and core allocate and free folios */
+			*folios += (2 + !!(one.have & 7) + !!(one.have & 070)) * one.count;
 			if (!r) {
 				m = one;
 				continue;
@@ -290,11 +309,11 @@ static void micro_section(const struct mode *mode, unsigned long long *folios)
 				if (one.v[k] < m.v[k])
 					m.v[k] = one.v[k];
 		}
-		rows[0].name = "scrub";
+		rows[0].name = "driver";
 		rows[0].alloc = per(m.v[S_ALLOC], m.count);
 		rows[0].free = per(m.v[S_FREE], m.count);
 		rows[0].ret = per(m.v[S_RET], m.count);
-		rows[1].name = "none";
+		rows[1].name = "alloc";
 		rows[1].alloc = per(m.v[N_ALLOC], m.count);
 		rows[1].free = per(m.v[N_FREE], m.count);
 		rows[1].ret = per(m.v[N_RET], m.count);
@@ -313,6 +332,9 @@ static void micro_section(const struct mode *mode, unsigned long long *folios)
 		for (r = 0; r < 5; r++) {
 			double full = rows[r].free + rows[r].ret;
 
+			/* A policy this kernel does not have. */
+			if (r < 2 && !(m.have & (7u << (3 * r))))
+				continue;
 			printf("| %5d | %6lu | %-13s | %6.0f | %9.0f ",
 			       o, m.count, rows[r].name, rows[r].alloc, rows[r].free);
 			printf("| %6.0f | %9.0f | %9.0f | %7.2f |\n",
@@ -626,7 +648,7 @@ static void evict_section(const struct mode *mode)
 	stats_of(vramsim_fd, &s0);
 	vram = s0.vram_size;
 	printf("\n## Eviction per folio (%zu MiB VRAM, evict=on, prepare=%s, median of %d)\n\n",
-	       vram >> 20, s0.prepare ? "none" : "scrub", n);
+	       vram >> 20, vramsim_prepare_name(s0.prepare), n);
 	printf("evict = time to migrate B (VRAM-sized) to the device while A fills the VRAM,\n");
 	printf("minus the time to migrate B into an empty VRAM, per evicted folio;\n");
 	printf("to RAM = DRM_IOCTL_VRAMSIM_MIGRATE_TO_RAM of A (as many folios), per folio\n\n");
@@ -969,7 +991,7 @@ int main(int argc, char **argv)
 	bench_stats(&st);
 	printf("# vramsim_bench --%s: %llu MiB VRAM, prepare=%s (device default)\n",
 	       mode->name, (unsigned long long)st.vram_size >> 20,
-	       st.prepare ? "none" : "scrub");
+	       vramsim_prepare_name(st.prepare));
 	a0 = vs_folio_events(&f0);
 
 	if (micro)

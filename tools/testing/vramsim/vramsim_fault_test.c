@@ -1032,7 +1032,7 @@ static void log_range(struct __test_metadata *_metadata, struct fault_ctx *c)
 {
 	ksft_print_msg("filter: require [%#lx, %#lx) (%lu bytes of vramsim text), prepare=%s\n",
 		       c->fi.start, c->fi.end, c->fi.end - c->fi.start,
-		       c->s.prepare ? "none" : "scrub");
+		       vramsim_prepare_name(c->s.prepare));
 }
 
 static void run_scenario(struct __test_metadata *_metadata, struct fault_ctx *c,

@@ -2297,7 +2297,7 @@ int main(int argc, char **argv)
 	for (d = 0; d < g_ndev; d++)
 		ksft_print_msg("device %d: vram %llu MiB, prepare=%s, TASK_SIZE %#llx\n", d,
 			       (unsigned long long)g_vram_sizes[d] >> 20,
-			       g_prepare ? "none" : "scrub", (unsigned long long)g_task_size);
+			       vramsim_prepare_name(g_prepare), (unsigned long long)g_task_size);
 	if (g_ndev == 1)
 		ksft_print_msg("%s\n",
 			       "one device: no vramsim device 1 (modprobe vramsim num_devices=2 for two), every call on device 0");

@@ -28,6 +28,14 @@
  * opened read-write, or -1.  Device 0's faux device is "vramsim", the
  * others' "vramsim.<n>".
  */
+/* drm_vramsim_stats.prepare as the module parameter spells it. */
+static inline const char *vramsim_prepare_name(unsigned int prepare)
+{
+	static const char * const names[] = { "driver", "alloc", "core" };
+
+	return prepare < 3 ? names[prepare] : "?";
+}
+
 static inline int vramsim_open_device(int n)
 {
 	char pattern[64];

@@ -9,7 +9,7 @@
  * tools/testing/selftests/mm/hmm-tests.c corresponds, its name is given.
  *
  * Run in the guest with the module loaded, e.g.
- *	modprobe vramsim vram_size=64M prepare=scrub && vramsim_mm_test
+ *	modprobe vramsim vram_size=64M prepare=driver && vramsim_mm_test
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -19,7 +19,7 @@ unload() { ! loaded || rmmod vramsim; }
 mark() { dmesg -c >/dev/null; }
 
 echo "TAP version 13"
-echo "1..23"
+echo "1..24"
 
 unload
 mark
@@ -32,7 +32,10 @@ else
 fi
 check "debugfs vram file readable" sh -c "grep -q 'chunk_size: 4KiB, total: 512MiB, free: 512MiB' $VRAMSIM_DEBUGFS/vram"
 check "default vram_size is 512M" sh -c '[ "$(cat /sys/module/vramsim/parameters/vram_size)" = 536870912 ]'
-check "default prepare is scrub" sh -c '[ "$(cat /sys/module/vramsim/parameters/prepare)" = scrub ]'
+# driver, or core on a kernel whose core resets freed folios (VARIANT=core).
+default=$(cat /sys/module/vramsim/parameters/prepare 2>/dev/null)
+check "default prepare is driver (core on a core-reset kernel): $default" \
+	sh -c "[ '$default' = driver ] || [ '$default' = core ]"
 check "in-kernel alloc/free of 512 order-0 and 8 order-9 folios" sh -c "
 	echo '0 512' > $VRAMSIM_DEBUGFS/bench && echo '9 8' > $VRAMSIM_DEBUGFS/bench &&
 	grep -q 'free: 512MiB' $VRAMSIM_DEBUGFS/vram"
@@ -43,7 +46,7 @@ check "bench leaves the device's VRAM and policy alone" sh -c "
 	before=\$(grep -A11 '^order' $VRAMSIM_DEBUGFS/vram) &&
 	echo '0 64' > $VRAMSIM_DEBUGFS/bench && echo '9 2' > $VRAMSIM_DEBUGFS/bench &&
 	after=\$(grep -A11 '^order' $VRAMSIM_DEBUGFS/vram) &&
-	[ \"\$before\" = \"\$after\" ] && grep -q 'prepare=scrub' $VRAMSIM_DEBUGFS/vram"
+	[ \"\$before\" = \"\$after\" ] && grep -q 'prepare=$default' $VRAMSIM_DEBUGFS/vram"
 check "bad bench input fails with EINVAL" sh -c "
 	for v in 'x' '10 1' '0 0' '9 100000000' '0'; do
 		if /bin/echo \"\$v\" 2>/tmp/bench.err > $VRAMSIM_DEBUGFS/bench; then exit 1; fi
@@ -79,10 +82,29 @@ if modprobe vramsim prepare=sometimes 2>/dev/null; then
 else
 	check "prepare=sometimes rejected with a message" sh -c 'dmesg | grep -q "prepare=sometimes: must be"'
 fi
-check "vram_size=64M prepare=none loads" sh -c 'modprobe vramsim vram_size=64M prepare=none &&
-	grep -q "total: 64MiB" '"$VRAMSIM_DEBUGFS"'/vram && [ "$(cat /sys/module/vramsim/parameters/prepare)" = none ]'
-check "in-kernel alloc/free with prepare=none" sh -c "echo '9 32' > $VRAMSIM_DEBUGFS/bench && echo '0 16384' > $VRAMSIM_DEBUGFS/bench"
-check "rmmod after prepare=none" rmmod vramsim
+# The policies a kernel does not have are refused with a message; the old
+# names (scrub, none) still load, as driver and alloc, where those exist.
+refused=core
+[ "$default" = core ] && refused=none
+mark
+if modprobe vramsim prepare=$refused 2>/tmp/mp.err; then
+	not_ok "prepare=$refused refused on this kernel"
+	rmmod vramsim
+else
+	check "prepare=$refused refused on this kernel, EINVAL and a message" sh -c \
+		"grep -q 'Invalid argument' /tmp/mp.err && dmesg | grep -q 'vramsim: prepare=$refused: this kernel'"
+fi
+if [ "$default" = core ]; then
+	check "vram_size=64M prepare=core loads" sh -c 'modprobe vramsim vram_size=64M prepare=core &&
+		grep -q "total: 64MiB" '"$VRAMSIM_DEBUGFS"'/vram'
+	check "in-kernel alloc/free with prepare=core" sh -c "echo '9 32' > $VRAMSIM_DEBUGFS/bench && echo '0 2048' > $VRAMSIM_DEBUGFS/bench"
+else
+	check "vram_size=64M prepare=none (the old name) loads as alloc" sh -c 'modprobe vramsim vram_size=64M prepare=none &&
+		grep -q "total: 64MiB" '"$VRAMSIM_DEBUGFS"'/vram && [ "$(cat /sys/module/vramsim/parameters/prepare)" = alloc ] &&
+		grep -q "prepare=alloc" '"$VRAMSIM_DEBUGFS"'/vram'
+	check "in-kernel alloc/free with prepare=alloc" sh -c "echo '9 32' > $VRAMSIM_DEBUGFS/bench && echo '0 2048' > $VRAMSIM_DEBUGFS/bench"
+fi
+check "rmmod after a non-default policy" rmmod vramsim
 # Several devices: sizes from a list, the last repeated; num_devices
 # writable at runtime; bad values refused with a message.
 bad=

@@ -16,7 +16,7 @@
  * wrong, hung or leaked.
  *
  * Run in the guest with the module loaded, e.g.
- *   modprobe vramsim vram_size=64M prepare=scrub && vramsim_race_test
+ *   modprobe vramsim vram_size=64M prepare=driver && vramsim_race_test
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -1252,7 +1252,10 @@ TEST_F_TIMEOUT(race_proc, bench_vs_users, RACE_TIMEOUT)
 	outcome_init(&poll.o);
 	outcome_init(&o);
 	/* What the device's policy is, and must stay, for every user. */
-	poll.want = !strcmp(self->prepare, "none");
+	for (poll.want = 0; poll.want < 3; poll.want++)
+		if (!strcmp(self->prepare, vramsim_prepare_name(poll.want)))
+			break;
+	ASSERT_LT(poll.want, 3) TH_LOG("prepare=%s: not a policy", self->prepare);
 	/* A file of its own, as another client of the render node has. */
 	poll.fd = vramsim_open_render_node();
 	ASSERT_GE(poll.fd, 0);

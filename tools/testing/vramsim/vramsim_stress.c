@@ -1878,7 +1878,7 @@ int main(int argc, char **argv)
 			ksft_exit_fail_msg("device %u: VRAM not idle before the run\n", ndevs);
 		ksft_print_msg("device %u: vram %llu MiB, prepare=%s\n", ndevs,
 			       (unsigned long long)s0[ndevs].vram_size >> 20,
-			       s0[ndevs].prepare ? "none" : "scrub");
+			       vramsim_prepare_name(s0[ndevs].prepare));
 	}
 	if (!ndevs)
 		ksft_exit_fail_msg("no vramsim render node: is the module loaded?\n");

@@ -157,7 +157,11 @@ static int bench_prepare(struct vramsim_vram *vram, unsigned int order,
 }
 
 /* ->folio_free of the core-alone run: nothing. */
+#ifdef VRAMSIM_CORE_PREPARES
+static void bench_core_folio_free(struct folio *folio, unsigned int order)
+#else
 static void bench_core_folio_free(struct folio *folio)
+#endif
 {
 }
 
@@ -192,7 +196,7 @@ static int bench_core(struct vramsim_vram *vram, unsigned int order,
 	*ns = ktime_get_ns() - t0;
 	WRITE_ONCE(vram->pgmap.ops, ops);
 
-	/* The folios are free, their compound state intact: as in ->folio_free. */
+	/* The folios are free (their pages reset if the core does that): as in ->folio_free. */
 	for (i = 0; i < count; i++) {
 		vramsim_folio_release(vram, vbs[i], folios[i], order);
 		cond_resched();
@@ -365,7 +369,7 @@ int vramsim_bench_run(struct device *dev, u64 size, unsigned int order,
 		err = -ENOMEM;
 		goto out_free;
 	}
-	err = vramsim_vram_init(vram, dev, size, VRAMSIM_PREPARE_SCRUB);
+	err = vramsim_vram_init(vram, dev, size, VRAMSIM_DEFAULT_PREPARE);
 	if (err)
 		goto out_free;
 
@@ -376,6 +380,8 @@ int vramsim_bench_run(struct device *dev, u64 size, unsigned int order,
 	/* Returns happen in the timed drain, not in the worker meanwhile. */
 	disable_work_sync(&vram->free_work);
 	for (p = ARRAY_SIZE(res->path) - 1; p >= 0; p--) {
+		if (!vramsim_prepare_supported(p))
+			continue;
 		WRITE_ONCE(vram->prepare, p);
 		err = bench_path(vram, order, folios, count, &res->path[p]);
 		if (err)
@@ -386,7 +392,7 @@ int vramsim_bench_run(struct device *dev, u64 size, unsigned int order,
 	if (!err)
 		err = bench_core(vram, order, folios, count, &res->core_free_ns);
 	if (!err && threads) {
-		WRITE_ONCE(vram->prepare, VRAMSIM_PREPARE_SCRUB);
+		WRITE_ONCE(vram->prepare, VRAMSIM_DEFAULT_PREPARE);
 		res->threads = threads;
 		err = bench_parallel(vram, order, folios, count, threads,
 				     &res->parallel_free_ns);

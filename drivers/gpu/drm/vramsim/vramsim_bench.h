@@ -24,7 +24,8 @@ struct vramsim_bench_path {
  * struct vramsim_bench_result - in-kernel benchmark of one order
  * @order: folio order
  * @count: folios per run
- * @path: the full path, per prepare policy (&enum vramsim_prepare)
+ * @path: the full path, per prepare policy (&enum vramsim_prepare) this
+ *	kernel has (vramsim_prepare_supported()); zero for the others
  * @prepare_ns: the prepare step alone, on @count freshly used folios
  * @buddy_alloc_ns: gpu_buddy_alloc_blocks() of @count blocks of @order
  * @buddy_free_ns: gpu_buddy_free_block() of them
@@ -32,12 +33,12 @@ struct vramsim_bench_path {
  *	->folio_free that does nothing: the core's own share of a free
  * @threads: CPUs of the parallel run (0: none)
  * @parallel_free_ns: wall time for @threads threads, one per CPU, to free
- *	@count folios each at once (prepare=scrub)
+ *	@count folios each at once (the kernel's default policy)
  */
 struct vramsim_bench_result {
 	unsigned int order;
 	unsigned long count;
-	struct vramsim_bench_path path[2];
+	struct vramsim_bench_path path[VRAMSIM_NR_PREPARE];
 	u64 prepare_ns;
 	u64 buddy_alloc_ns;
 	u64 buddy_free_ns;

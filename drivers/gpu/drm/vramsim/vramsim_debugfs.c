@@ -37,17 +37,21 @@ static int vramsim_bench_show(struct seq_file *m, void *unused)
 {
 	struct vramsim_device *vdev = m->private;
 	struct vramsim_bench_result *r = &vdev->bench.last;
-	struct vramsim_bench_path *scrub = &r->path[VRAMSIM_PREPARE_SCRUB];
-	struct vramsim_bench_path *none = &r->path[VRAMSIM_PREPARE_NONE];
+	int p;
 
 	mutex_lock(&vdev->bench.lock);
 	if (vdev->bench.valid) {
 		seq_printf(m, "order=%u count=%lu bytes=%lu",
 			   r->order, r->count, r->count << (PAGE_SHIFT + r->order));
-		seq_printf(m, " scrub_alloc_ns=%llu scrub_free_ns=%llu scrub_return_ns=%llu",
-			   scrub->alloc_ns, scrub->free_ns, scrub->return_ns);
-		seq_printf(m, " none_alloc_ns=%llu none_free_ns=%llu none_return_ns=%llu",
-			   none->alloc_ns, none->free_ns, none->return_ns);
+		for (p = 0; p < VRAMSIM_NR_PREPARE; p++) {
+			const char *name = vramsim_prepare_names[p];
+
+			if (!vramsim_prepare_supported(p))
+				continue;
+			seq_printf(m, " %s_alloc_ns=%llu %s_free_ns=%llu %s_return_ns=%llu",
+				   name, r->path[p].alloc_ns, name, r->path[p].free_ns,
+				   name, r->path[p].return_ns);
+		}
 		seq_printf(m, " prepare_ns=%llu buddy_alloc_ns=%llu buddy_free_ns=%llu core_free_ns=%llu",
 			   r->prepare_ns, r->buddy_alloc_ns, r->buddy_free_ns,
 			   r->core_free_ns);

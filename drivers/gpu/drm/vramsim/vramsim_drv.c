@@ -106,19 +106,35 @@ static const struct kernel_param_ops vram_size_ops = {
 module_param_cb(vram_size, &vram_size_ops, NULL, 0444);
 MODULE_PARM_DESC(vram_size, "Bytes of simulated VRAM per device, a multiple of 2M, 2M..64G (default 512M); a list (1G,256M) gives device i the i-th size, the last one to the rest");
 
-static const char * const prepare_names[] = {
-	[VRAMSIM_PREPARE_SCRUB] = "scrub",
-	[VRAMSIM_PREPARE_NONE] = "none",
+/*
+ * The names before the placements got theirs, accepted for one release
+ * (until vramsim 2.0): scrub is driver, none is alloc.
+ */
+static const char * const prepare_old_names[] = {
+	[VRAMSIM_PREPARE_DRIVER] = "scrub",
+	[VRAMSIM_PREPARE_ALLOC] = "none",
 };
 
-static int prepare = VRAMSIM_PREPARE_SCRUB;
+static int prepare = VRAMSIM_DEFAULT_PREPARE;
 
 static int prepare_set(const char *val, const struct kernel_param *kp)
 {
-	int i = sysfs_match_string(prepare_names, val);
+	int i = sysfs_match_string(vramsim_prepare_names, val);
 
+	if (i < 0)
+		i = sysfs_match_string(prepare_old_names, val);
 	if (i < 0) {
-		pr_err(DRIVER_NAME ": prepare=%s: must be \"scrub\" or \"none\"\n", val);
+		pr_err(DRIVER_NAME ": prepare=%s: must be \"driver\", \"alloc\" or \"core\"\n",
+		       val);
+		return -EINVAL;
+	}
+	if (!vramsim_prepare_supported(i)) {
+		if (i == VRAMSIM_PREPARE_CORE)
+			pr_err(DRIVER_NAME ": prepare=%s: this kernel does not reset freed device folios before ->folio_free (VARIANT=core does)\n",
+			       val);
+		else
+			pr_err(DRIVER_NAME ": prepare=%s: this kernel resets freed device folios before ->folio_free; prepare=core is its only policy\n",
+			       val);
 		return -EINVAL;
 	}
 	*(int *)kp->arg = i;
@@ -127,7 +143,7 @@ static int prepare_set(const char *val, const struct kernel_param *kp)
 
 static int prepare_get(char *buffer, const struct kernel_param *kp)
 {
-	return sysfs_emit(buffer, "%s\n", prepare_names[*(int *)kp->arg]);
+	return sysfs_emit(buffer, "%s\n", vramsim_prepare_names[*(int *)kp->arg]);
 }
 
 static const struct kernel_param_ops prepare_ops = {
@@ -135,7 +151,7 @@ static const struct kernel_param_ops prepare_ops = {
 	.get = prepare_get,
 };
 module_param_cb(prepare, &prepare_ops, &prepare, 0444);
-MODULE_PARM_DESC(prepare, "What folio_free does before a block is reused: scrub (reset every struct page, default) or none (leave it to the next allocation)");
+MODULE_PARM_DESC(prepare, "Where a freed folio's struct pages are reset: driver (in ->folio_free, the default), alloc (left to the next allocation), core (before ->folio_free, the only one on a kernel that does it); scrub and none are the old names of driver and alloc");
 
 static bool evict = true;
 module_param(evict, bool, 0444);
@@ -285,7 +301,7 @@ static int vramsim_device_create(unsigned int i)
 	vramsim_devices[i] = vdev;
 
 	drm_info(&vdev->drm, "device %u: %llu MiB of simulated VRAM at pfn %#lx, prepare=%s, evict=%s\n",
-		 i, size >> 20, vdev->vram.base_pfn, prepare_names[prepare],
+		 i, size >> 20, vdev->vram.base_pfn, vramsim_prepare_names[prepare],
 		 str_on_off(evict));
 	return 0;
 

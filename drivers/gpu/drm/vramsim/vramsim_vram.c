@@ -72,6 +72,13 @@ void vramsim_block_cache_fini(void)
 	vramsim_block_cache = NULL;
 }
 
+const char * const vramsim_prepare_names[VRAMSIM_NR_PREPARE] = {
+	[VRAMSIM_PREPARE_DRIVER] = "driver",
+	[VRAMSIM_PREPARE_ALLOC] = "alloc",
+	[VRAMSIM_PREPARE_CORE] = "core",
+};
+EXPORT_SYMBOL_IF_KUNIT(vramsim_prepare_names);
+
 /* The body of vramsim_folio_prepare(), inline in ->folio_free. */
 static __always_inline void __vramsim_folio_prepare(struct folio *folio,
 						    unsigned long nr,
@@ -317,7 +324,26 @@ void vramsim_folio_release(struct vramsim_vram *vram, struct vramsim_block *vb,
 	__vramsim_folio_release(vram, vb, folio, order);
 }
 
-/* The prepare step and the rest of ->folio_free, for prepare=scrub. */
+#ifdef VRAMSIM_CORE_PREPARES
+/*
+ * ->folio_free: called by the core once the folio's refcount reached zero,
+ * after it reset every page of the folio (prepare=core): @folio is order 0
+ * now, @order is the order it had, and only its first page's
+ * zone_device_data is left.
+ * Context: atomic (zap under a page-table lock) or preemptible
+ * (migrate_vma_finalize(), exit); must not sleep or allocate.
+ */
+static void vramsim_folio_free(struct folio *folio, unsigned int order)
+{
+	struct vramsim_block *vb = folio_zone_device_data(folio);
+	struct vramsim_vram *vram = vramsim_folio_vram(folio);
+
+	/* The one word the core leaves: ours, cleared before the block goes. */
+	folio_set_zone_device_data(folio, NULL);
+	__vramsim_folio_release(vram, vb, folio, order);
+}
+#else
+/* The prepare step and the rest of ->folio_free, for prepare=driver. */
 static noinline void vramsim_folio_free_scrub(struct folio *folio,
 					      struct vramsim_vram *vram,
 					      struct vramsim_block *vb,
@@ -340,11 +366,12 @@ static void vramsim_folio_free(struct folio *folio)
 	struct vramsim_vram *vram = vramsim_folio_vram(folio);
 	unsigned int order = folio_order(folio);
 
-	if (READ_ONCE(vram->prepare) == VRAMSIM_PREPARE_SCRUB)
+	if (READ_ONCE(vram->prepare) == VRAMSIM_PREPARE_DRIVER)
 		vramsim_folio_free_scrub(folio, vram, vb, order);
 	else
 		__vramsim_folio_release(vram, vb, folio, order);
 }
+#endif
 
 /*
  * ->folio_split: the core splits a large device folio; called once per new
@@ -557,6 +584,8 @@ int vramsim_vram_init(struct vramsim_vram *vram, struct device *dev, u64 size,
 
 	if (size < VRAMSIM_MIN_SIZE || size > VRAMSIM_MAX_SIZE ||
 	    !IS_ALIGNED(size, VRAMSIM_MIN_SIZE))
+		return -EINVAL;
+	if (prepare >= VRAMSIM_NR_PREPARE || !vramsim_prepare_supported(prepare))
 		return -EINVAL;
 	/* Module init failed (a built-in driver's code stays). */
 	if (!vramsim_block_cache)
@@ -790,7 +819,7 @@ void vramsim_vram_print(struct vramsim_vram *vram, struct drm_printer *p)
 	vramsim_vram_get_stats(vram, &s);
 	drm_printf(p, "vram: %llu MiB at pfn %#lx, prepare=%s\n",
 		   vram->size >> 20, vram->base_pfn,
-		   s.prepare == VRAMSIM_PREPARE_SCRUB ? "scrub" : "none");
+		   vramsim_prepare_names[s.prepare]);
 	drm_printf(p, "pending_frees: %llu returned: %llu drains: %lld splits: %llu\n",
 		   s.pending_frees, (u64)atomic64_read(&vram->stats.returned),
 		   atomic64_read(&vram->stats.drains), s.splits);

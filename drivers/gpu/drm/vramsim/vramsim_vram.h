@@ -38,16 +38,70 @@ struct vramsim_window;
 #define VRAMSIM_MAX_SIZE	(64ULL << 30)
 
 /**
- * enum vramsim_prepare - what ->folio_free does before the block is reused
- * @VRAMSIM_PREPARE_SCRUB: reset every struct page of the folio to the state
- *	memremap_pages() left it in, then return the block.
- * @VRAMSIM_PREPARE_NONE: return the block as it is; the next
- *	zone_device_folio_init() reinitialises the pages it covers.
+ * enum vramsim_prepare - where a freed folio's struct pages are reset
+ *	before its block is reused (the placements of docs/debate.md)
+ * @VRAMSIM_PREPARE_DRIVER: ->folio_free resets every struct page of the
+ *	folio to the state memremap_pages() left it in, then returns the
+ *	block ("scrub" before the rename, still accepted).
+ * @VRAMSIM_PREPARE_ALLOC: ->folio_free returns the block as it is; the
+ *	next zone_device_folio_init() reinitialises the pages it hands out
+ *	("none" before the rename, still accepted).
+ * @VRAMSIM_PREPARE_CORE: the core resets the folio before ->folio_free
+ *	and passes its order; only on a kernel that does (VARIANT=core).
+ * @VRAMSIM_NR_PREPARE: number of policies
+ *
+ * On a kernel whose core resets freed folios, CORE is the only policy;
+ * elsewhere DRIVER and ALLOC are (vramsim_prepare_supported()).
  */
 enum vramsim_prepare {
-	VRAMSIM_PREPARE_SCRUB = 0,
-	VRAMSIM_PREPARE_NONE = 1,
+	VRAMSIM_PREPARE_DRIVER = 0,
+	VRAMSIM_PREPARE_ALLOC = 1,
+	VRAMSIM_PREPARE_CORE = 2,
+	VRAMSIM_NR_PREPARE
 };
+
+/*
+ * What the kernel vramsim is built against does with a freed device folio
+ * (docs/variants.md); the Makefile finds out from its sources.
+ *  VRAMSIM_CORE_PREPARES: the core resets it before ->folio_free, which
+ *	takes the order (VARIANT=core)
+ *  VRAMSIM_INIT_RESETS: zone_device_page_init() resets every page it hands
+ *	out as if used for the first time (VARIANT=fix)
+ *  VRAMSIM_WALK_HELD: migrate_device_range() skips pfns only by the
+ *	folios it holds (VARIANT=fix)
+ */
+#ifdef VRAMSIM_CORE_PREPARES
+#define VRAMSIM_HAS_CORE_PREPARE	true
+#define VRAMSIM_DEFAULT_PREPARE		VRAMSIM_PREPARE_CORE
+#else
+#define VRAMSIM_HAS_CORE_PREPARE	false
+#define VRAMSIM_DEFAULT_PREPARE		VRAMSIM_PREPARE_DRIVER
+#endif
+#ifdef VRAMSIM_INIT_RESETS
+#define VRAMSIM_HAS_INIT_RESET		true
+#else
+#define VRAMSIM_HAS_INIT_RESET		false
+#endif
+#ifdef VRAMSIM_WALK_HELD
+#define VRAMSIM_HAS_WALK_FIX		true
+#else
+#define VRAMSIM_HAS_WALK_FIX		false
+#endif
+
+extern const char * const vramsim_prepare_names[VRAMSIM_NR_PREPARE];
+
+/**
+ * vramsim_prepare_supported() - whether this kernel has a policy
+ * @prepare: the policy
+ *
+ * Return: true if @prepare can be used with the kernel vramsim is built for.
+ */
+static inline bool vramsim_prepare_supported(enum vramsim_prepare prepare)
+{
+	if (VRAMSIM_HAS_CORE_PREPARE)
+		return prepare == VRAMSIM_PREPARE_CORE;
+	return prepare == VRAMSIM_PREPARE_DRIVER || prepare == VRAMSIM_PREPARE_ALLOC;
+}
 
 /**
  * struct vramsim_block - one buddy block in use as device memory
