@@ -138,10 +138,12 @@ module-debug: $(KOBJ_DEBUG)/.config src
 # Userspace selftests and benchmark, run in the guest.  The uapi headers
 # need no kernel configuration: their own object directory, so that the
 # tools build with either kernel, or none.
+# A variant's uapi is the stock tree's: the tools come from that one.
 HDR_OBJ := $(BUILD)/hdr
+TOOLS_SRC := $(if $(filter stock,$(VARIANT)),$(KSRC),$(BUILD)/linux)
 tools: src
-	@$(MAKE) -s -C $(KSRC) O=$(HDR_OBJ) ARCH=x86_64 headers
-	@$(MAKE) -s -C $(REPO)/tools/testing/vramsim KSRC=$(KSRC) \
+	@$(MAKE) -s -C $(TOOLS_SRC) O=$(HDR_OBJ) ARCH=x86_64 headers
+	@$(MAKE) -s -C $(REPO)/tools/testing/vramsim KSRC=$(TOOLS_SRC) \
 		HDR=$(HDR_OBJ)/usr/include OUT=$(TOOLS_OUT)
 
 # --- Running ----------------------------------------------------------------
@@ -157,10 +159,29 @@ shell: kernel tools
 shell-debug: kernel-debug tools
 	@$(RUNNER) --kernel $(BZIMAGE_DEBUG) --modules $(GUEST_DEBUG) --shell
 
-# Every test runs on the debug kernel, the upstream gpu_buddy KUnit suite
-# (kunit.py) included: make test builds no production kernel.
+# Every test runs on debug kernels, the upstream gpu_buddy KUnit suite
+# (kunit.py) included: make test builds no production kernel.  Plain
+# "make test" runs its two guests on two variants: a on stock (7.3, the
+# first policy, driver), b on fix (the mm fixes, the last policy, alloc),
+# the KUnit suites on both; "make test VARIANT=name" runs both on one.
+# The 10^5 fuzzed ioctls are split to even the guests out.
+ifeq ($(origin VARIANT),file)
+TEST_B  := fix
+TEST_A_OPTS := fuzz=25000
+TEST_B_OPTS := kunit fuzz=75000
+else
+TEST_B  := $(VARIANT)
+TEST_A_OPTS :=
+TEST_B_OPTS := $(if $(filter core,$(VARIANT)),solo)
+endif
+TEST_B_DIR := $(if $(filter stock,$(TEST_B)),$(BUILD),$(BUILD)/variants/$(TEST_B))
 test: kernel-debug tools
+ifneq ($(TEST_B),$(VARIANT))
+	@$(MAKE) --no-print-directory kernel-debug VARIANT=$(TEST_B)
+endif
 	@KSRC=$(KSRC) KOBJ=$(KOBJ_DEBUG) GUEST=$(GUEST_DEBUG) TOOLS_OUT=$(TOOLS_OUT) \
+		VARIANT=$(VARIANT) KOBJ_B=$(TEST_B_DIR)/obj-debug GUEST_B=$(TEST_B_DIR)/guest-debug \
+		VARIANT_B=$(TEST_B) A_OPTS="$(TEST_A_OPTS)" B_OPTS="$(TEST_B_OPTS)" \
 		$(REPO)/scripts/test.sh
 
 # The upstream gpu_buddy KUnit suite, all of it, on the production kernel

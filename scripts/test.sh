@@ -2,19 +2,24 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make test: every test of vramsim, ending with "N passed, N failed".
-# KOBJ/GUEST are the debug kernel's (KASAN, lockdep, DEBUG_VM, kmemleak,
-# UBSAN, fault injection: configs/debug.config); everything here runs on
-# it, so make test builds no production kernel.
+# KOBJ/GUEST are a debug kernel's (KASAN, lockdep, DEBUG_VM, kmemleak,
+# UBSAN, fault injection: configs/debug.config), VARIANT its name
+# (docs/variants.md); KOBJ_B/GUEST_B/VARIANT_B the one guest b boots (the
+# same by default), A_OPTS and B_OPTS each guest's options
+# (guest/test.sh).  Everything runs on debug kernels, so make test builds
+# no production kernel.
 #   0. host checks of the build set-up (scripts/test-build-setup.sh)
 #   1. KUnit, upstream gpu_buddy suite: kunit.py exec --arch=x86_64 on the
 #      debug kernel already built (the suite is built in), in the
 #      background beside 2
 #   2. two guest boots side by side (tools/testing/vramsim/guest/test.sh a
-#      and b): module tests, the vramsim KUnit suites (a module, like the
-#      driver; parsed with kunit.py parse), under both prepare policies the
-#      migration, concurrency, mm-operation and eviction selftests, the fault-
-#      injection selftests, a short stress run, 10^5 fuzzed ioctls, a
-#      benchmark smoke run, and in each guest a final kmemleak scan
+#      and b), each on its kernel: module tests, the vramsim KUnit suites
+#      (a module, like the driver; parsed with kunit.py parse), each
+#      guest's prepare policy's migration, concurrency, mm-operation,
+#      eviction and two-device selftests, the fault-injection selftests, a
+#      short stress run, fuzzed ioctls, a benchmark smoke run, and in each
+#      guest a final kmemleak scan; each guest lists its result files first
+#      (plan-a.txt, plan-b.txt), and a missing one fails
 #   3. the runner's deterministic, self-contained mode (make bench's),
 #      once guest a is done and while guest b still runs
 # Any kernel splat (WARN, BUG, oops, KASAN, lockdep, UBSAN, DEBUG_VM,
@@ -23,6 +28,12 @@ set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 : "${KSRC:?}" "${KOBJ:?}" "${GUEST:?}" "${TOOLS_OUT:?}"
+VARIANT=${VARIANT:-stock}
+KOBJ_B=${KOBJ_B:-$KOBJ}
+GUEST_B=${GUEST_B:-$GUEST}
+VARIANT_B=${VARIANT_B:-$VARIANT}
+A_OPTS=${A_OPTS:-}
+B_OPTS=${B_OPTS:-}
 results=$repo/build/test-results
 rm -rf "$results"
 mkdir -p "$results"
@@ -110,11 +121,18 @@ kunit_pid=$!
 # One guest leaves about a third of its vCPU time idle; two, each with half
 # of the suites (guest/test.sh a and b), keep both host cores busy.  Guest
 # a's output is shown as it comes, guest b's once it is done.
-echo "==> Two guests (debug kernel), side by side: a) module tests, vramsim KUnit, prepare=scrub suites, eviction (both policies), fault injection, stress; b) prepare=none suites, 10^5 fuzzed ioctls; each ends with a kmemleak scan"
+echo "==> Two guests (debug kernels), side by side: a) $VARIANT${A_OPTS:+ ($A_OPTS)}: module tests, vramsim KUnit, the first policy's suites, fault injection, stress; b) $VARIANT_B${B_OPTS:+ ($B_OPTS)}: the last policy's suites, fuzzed ioctls; each ends with a kmemleak scan"
 guest() {
-	"$repo/tools/testing/vramsim/vramsim-run" --kernel "$KOBJ/arch/x86/boot/bzImage" \
-		--modules "$GUEST" --timeout 3600 --log "$results/guest-$1.log" --quiet \
-		-- "$repo/tools/testing/vramsim/guest/test.sh" "$results" "$1"
+	local kobj=$KOBJ mods=$GUEST opts=()
+	read -r -a opts <<<"$A_OPTS"
+	if [ "$1" = b ]; then
+		kobj=$KOBJ_B
+		mods=$GUEST_B
+		read -r -a opts <<<"$B_OPTS"
+	fi
+	"$repo/tools/testing/vramsim/vramsim-run" --kernel "$kobj/arch/x86/boot/bzImage" \
+		--modules "$mods" --timeout 3600 --log "$results/guest-$1.log" --quiet \
+		-- "$repo/tools/testing/vramsim/guest/test.sh" "$results" "$1" "${opts[@]}"
 }
 guest b > "$results/guest-b.out" 2>&1 &
 guest_b=$!
@@ -171,29 +189,33 @@ count_kunit "$results/kunit-gpu_buddy.log" "KUnit gpu_buddy"
 	{ problem "kunit.py exited with $kunit_rc (see $results/kunit-gpu_buddy.log)"; failed=$((failed + 1)); }
 check_splats "$KOBJ/test.log" "the gpu_buddy KUnit run"
 
-count_tap "$results/module.tap" "module tests"
-if [ -s "$results/kunit.ktap" ]; then
-	python3 "$KSRC/tools/testing/kunit/kunit.py" parse "$results/kunit.ktap" \
-		> "$results/kunit-vramsim.log" 2>&1
-	sed -n 's/^\[..:..:..\] /    /p' "$results/kunit-vramsim.log" | grep -vE '^    =+$' | tail -n 30
-	count_kunit "$results/kunit-vramsim.log" "KUnit vramsim"
-else
-	problem "KUnit vramsim: no KTAP output"
-	failed=$((failed + 1))
-fi
-for policy in scrub none; do
-	count_tap "$results/migrate-$policy.tap" "migration selftests (prepare=$policy)"
-	count_tap "$results/race-$policy.tap" "concurrency selftests (prepare=$policy)"
-	count_tap "$results/mm-$policy.tap" "mm-operation selftests (prepare=$policy)"
-	count_tap "$results/evict-$policy.tap" "eviction selftests (prepare=$policy)"
-	count_tap "$results/peer-$policy.tap" "two-device selftests (prepare=$policy)"
+# Each guest wrote its plan (guest/test.sh): every result file it was to
+# write; one that is missing counts as a failure.
+count_ktap() {
+	local ktap=$1 what=$2 log=${1%.ktap}.log
+	if [ ! -s "$ktap" ]; then
+		problem "$what: no KTAP output"
+		failed=$((failed + 1))
+		return
+	fi
+	python3 "$KSRC/tools/testing/kunit/kunit.py" parse "$ktap" > "$log" 2>&1
+	sed -n 's/^\[..:..:..\] /    /p' "$log" | grep -vE '^    =+$' | tail -n 32
+	count_kunit "$log" "$what"
+}
+for g in a b; do
+	if [ ! -s "$results/plan-$g.txt" ]; then
+		problem "guest $g wrote no plan: its results cannot be counted"
+		failed=$((failed + 1))
+		continue
+	fi
+	echo "== guest $g ($([ $g = a ] && echo "$VARIANT" || echo "$VARIANT_B"))"
+	while read -r kind file what; do
+		case "$kind" in
+		tap) count_tap "$results/$file" "$what" ;;
+		ktap) count_ktap "$results/$file" "$what" ;;
+		esac
+	done < "$results/plan-$g.txt"
 done
-count_tap "$results/fault-scrub.tap" "fault-injection selftests (prepare=scrub)"
-count_tap "$results/stress.tap" "stress, short run"
-count_tap "$results/fuzz-scrub.tap" "ioctl fuzzer"
-count_tap "$results/bench-smoke.tap" "benchmark smoke run"
-count_tap "$results/kmemleak-a.tap" "kmemleak scan, guest a"
-count_tap "$results/kmemleak-b.tap" "kmemleak scan, guest b"
 
 echo
 if [ ${#problems[@]} -gt 0 ]; then

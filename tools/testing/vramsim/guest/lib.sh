@@ -15,3 +15,20 @@ vramsim_render_node() {
 	done
 	return 1
 }
+
+# The prepare policies of the running kernel, default first: "driver
+# alloc", or "core" alone on a kernel whose core resets freed device
+# folios (VARIANT=core).  Loads vramsim for a moment if it is not loaded.
+vramsim_policies() {
+	local p loaded=1
+	if [ ! -d /sys/module/vramsim ]; then
+		loaded=0
+		modprobe vramsim vram_size=2M || return 1
+	fi
+	p=$(cat /sys/module/vramsim/parameters/prepare)
+	[ $loaded = 1 ] || rmmod vramsim
+	case "$p" in
+	core) echo core ;;
+	*) echo driver alloc ;;
+	esac
+}

@@ -6,7 +6,8 @@
 # "make stress" runs it long (STRESS_ARGS, default --minutes 30); with no
 # options it does the short run "make test" uses (about 2 minutes on the
 # debug kernel).  --minutes N is --seconds 60*N.  The time is split evenly
-# between prepare=scrub and prepare=none, each on a fresh
+# between the kernel's policies, prepare=driver and prepare=alloc (only
+# prepare=core on VARIANT=core), each on a fresh
 # "modprobe vramsim num_devices=2 vram_size=64M,32M" (two devices, the
 # stress tool's migrations to the device pick one at random, so pages
 # also move device to device); both halves use the same seed.
@@ -53,7 +54,9 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ -n "$seed" ] || seed=$(od -An -N6 -tu8 /dev/urandom | tr -d ' ')
-[ "$seconds" -gt 0 ] && args+=(--seconds $(((seconds + 1) / 2)))
+policies=$(vramsim_policies) || policies="driver alloc"
+npol=$(echo $policies | wc -w)
+[ "$seconds" -gt 0 ] && args+=(--seconds $(((seconds + npol - 1) / npol)))
 args+=(--seed "$seed")
 
 # What scripts/test.sh and the brief count as a kernel splat.
@@ -63,13 +66,12 @@ splat_re='WARNING:|BUG:|Oops|Kernel panic|general protection fault|KASAN|kernel 
 # (a timeout, a hung guest) shows as fewer results than planned.
 tap=$out/stress.tap
 summary=$out/stress-summary.txt
-policies="scrub none"
 kml=/sys/kernel/debug/kmemleak
 do_kml=0
 [ "$seconds" -ge 600 ] && [ -w "$kml" ] && do_kml=1
 n=0
 failed=0
-printf 'TAP version 13\n1..%d\n' $((2 * 5 + do_kml)) > "$tap"
+printf 'TAP version 13\n1..%d\n' $((npol * 5 + do_kml)) > "$tap"
 result() {	# result OK|FAIL description
 	n=$((n + 1))
 	if [ "$1" = OK ]; then

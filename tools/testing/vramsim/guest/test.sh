@@ -2,8 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # What "make test" runs inside the guest (the debug kernel):
-#   test.sh RESULTDIR [a|b|all]
-# make test boots two guests side by side, one for each half (a and b):
+#   test.sh RESULTDIR [a|b|all] [kunit] [solo] [fuzz=N]
+# make test boots two guests side by side, one for each half (a and b),
+# each on its own kernel variant (docs/variants.md): a on 7.3 (stock), b
+# on the mm fixes (fix); make test VARIANT=name boots both on one.
+# Each half tests one prepare policy of its kernel, PA or PB: a the first
+# (driver; core on VARIANT=core), b the last (alloc; core).  "kunit" runs
+# the KUnit suites in part b too (a always does: a different kernel has
+# different expectations); "solo" leaves out of b the suites a runs, for
+# a kernel with one policy; fuzz=N sets the part's fuzzed ioctls.
+# Why two guests:
 # a single test guest leaves a third of its vCPU time idle (a single-
 # threaded test uses one of two vCPUs; faults, workers and modprobe wait),
 # so two of them on the host's two cores finish sooner than one running
@@ -11,29 +19,44 @@
 # each ends with its own kmemleak scan.  Each suite's TAP/KTAP goes to a
 # file in RESULTDIR for the host to count (scripts/test.sh lists them):
 #   a: module.tap           module load/unload, parameters, debugfs
-#      kunit.ktap           the vramsim KUnit suites (vramsim_kunit.ko)
-#      <suite>-scrub.tap    prepare=scrub, 64 MiB VRAM: migrate
-#                           (migration), race (concurrency), mm (mm
-#                           operations on device memory), fault (fault
-#                           injection)
-#      evict-<policy>.tap   eviction and unload by eviction, both
-#                           policies, 8 MiB VRAM
-#      peer-scrub.tap       two devices of 16 MiB: migration between
+#      kunit-a.ktap         the vramsim KUnit suites (vramsim_kunit.ko)
+#      <suite>-PA.tap       prepare=PA, 64 MiB VRAM: migrate (migration),
+#                           race (concurrency), mm (mm operations on
+#                           device memory), fault (fault injection)
+#      evict-PA.tap         eviction and unload by eviction, 8 MiB VRAM
+#      peer-PA.tap          two devices of 16 MiB: migration between
 #                           them, removing one (num_devices)
-#      stress.tap           vramsim_stress, short run, both policies
+#      fuzz-PA.tap          ioctl fuzzer (fuzz=N calls, if N > 0)
+#      stress.tap           vramsim_stress, short run, every policy
 #      kmemleak-a.tap       a kmemleak scan after everything was unloaded
-#   b: <suite>-none.tap     migrate, race, mm, peer with prepare=none
-#      fuzz-scrub.tap       ioctl fuzzer, 10^5 calls
+#   b: kunit-b.ktap         with "kunit": the KUnit suites
+#      <suite>-PB.tap       migrate, race, mm, evict, peer with
+#                           prepare=PB (not with "solo")
+#      fuzz-PB.tap          ioctl fuzzer (fuzz=N calls, default 10^5)
 #      bench-smoke.tap      the benchmark tool on tiny sizes
 #      kmemleak-b.tap       the same scan
 set -u
-out=${1:?usage: test.sh RESULTDIR [a|b|all]}
+out=${1:?usage: test.sh RESULTDIR [a|b|all] [kunit] [solo] [fuzz=N]}
 part=${2:-all}
 case "$part" in a|b|all) ;; *) echo "test.sh: no part '$part' (a, b or all)" >&2; exit 2 ;; esac
+shift $(($# < 2 ? $# : 2))
+kunit_b=0
+solo=0
+fuzz_calls=
+for opt in "$@"; do
+	case "$opt" in
+	kunit) kunit_b=1 ;;
+	solo) solo=1 ;;
+	fuzz=*) fuzz_calls=${opt#fuzz=} ;;
+	*) echo "test.sh: no option '$opt'" >&2; exit 2 ;;
+	esac
+done
 here=$(cd "$(dirname "$0")" && pwd)
 tools=${VRAMSIM_TOOLS:-$(cd "$here/../../../.." && pwd)/build/tools}
 kmemleak=/sys/kernel/debug/kmemleak
 mkdir -p "$out"
+# shellcheck source=tools/testing/vramsim/guest/lib.sh
+. "$here/lib.sh"
 
 unload() { rmmod vramsim_kunit 2>/dev/null; rmmod vramsim 2>/dev/null; true; }
 tap_fail() { printf 'TAP version 13\n1..1\nnot ok 1 %s\n' "$*"; }
@@ -43,17 +66,62 @@ tap_fail() { printf 'TAP version 13\n1..1\nnot ok 1 %s\n' "$*"; }
 
 in_part() { [ "$part" = all ] || [ "$part" = "$1" ]; }
 
+# The policies of this kernel: PA for part a, PB for part b.
+unload
+policies=$(vramsim_policies) || policies="driver alloc"
+pa=${policies%% *}
+pb=${policies##* }
+echo "== kernel $(uname -r), policies: $policies (a: $pa, b: $pb)"
+
+# The plan: every result file this part writes, with what the host calls
+# it; a file that does not come is a failure (scripts/test.sh).
+plan() { echo "$*" >> "$out/plan-$part.txt"; }
+rm -f "$out/plan-$part.txt"
+v=$(uname -r)
+if in_part a; then
+	plan tap module.tap "module tests"
+	plan ktap kunit-a.ktap "KUnit vramsim ($v)"
+	plan tap "migrate-$pa.tap" "migration selftests (prepare=$pa)"
+	plan tap "race-$pa.tap" "concurrency selftests (prepare=$pa)"
+	plan tap "mm-$pa.tap" "mm-operation selftests (prepare=$pa)"
+	plan tap "evict-$pa.tap" "eviction selftests (prepare=$pa)"
+	plan tap "peer-$pa.tap" "two-device selftests (prepare=$pa)"
+	plan tap "fault-$pa.tap" "fault-injection selftests (prepare=$pa)"
+	[ "${fuzz_calls:-0}" -gt 0 ] && plan tap "fuzz-$pa.tap" "ioctl fuzzer (prepare=$pa, $fuzz_calls calls)"
+	plan tap stress.tap "stress, short run"
+fi
+if in_part b; then
+	[ $kunit_b = 1 ] && plan ktap kunit-b.ktap "KUnit vramsim ($v)"
+	if [ $solo = 0 ]; then
+		plan tap "migrate-$pb.tap" "migration selftests (prepare=$pb)"
+		plan tap "race-$pb.tap" "concurrency selftests (prepare=$pb)"
+		plan tap "mm-$pb.tap" "mm-operation selftests (prepare=$pb)"
+		plan tap "evict-$pb.tap" "eviction selftests (prepare=$pb)"
+		plan tap "peer-$pb.tap" "two-device selftests (prepare=$pb)"
+	fi
+	[ "${fuzz_calls:-100000}" -gt 0 ] &&
+		plan tap "fuzz-$pb.tap" "ioctl fuzzer (prepare=$pb, ${fuzz_calls:-100000} calls)"
+	plan tap bench-smoke.tap "benchmark smoke run"
+fi
+plan tap "kmemleak-$part.tap" "kmemleak scan, guest $part"
+
+run_kunit() {
+	echo "== KUnit: vramsim suites (vramsim_kunit.ko)"
+	unload
+	dmesg -c >/dev/null
+	modprobe vramsim_kunit
+	dmesg --notime | sed -n '/KTAP version 1/,$p' > "$out/kunit-$1.ktap"
+	rmmod vramsim_kunit
+	cat "$out/kunit-$1.ktap"
+}
+
 if in_part a; then
 echo "== module tests"
 "$here/../vramsim_module_test.sh" | tee "$out/module.tap"
-
-echo "== KUnit: vramsim suites (vramsim_kunit.ko)"
-unload
-dmesg -c >/dev/null
-modprobe vramsim_kunit
-dmesg --notime | sed -n '/KTAP version 1/,$p' > "$out/kunit.ktap"
-rmmod vramsim_kunit
-cat "$out/kunit.ktap"
+run_kunit a
+fi
+if in_part b && [ $kunit_b = 1 ]; then
+	run_kunit b
 fi
 
 # run_suite NAME POLICY SECONDS PROGRAM [ARGS]: one userspace suite on
@@ -90,10 +158,9 @@ policy_suites() {
 }
 
 # run_fuzz POLICY CALLS: the ioctl fuzzer on two fresh devices of 64 and
-# 32 MiB (device 1 is removed and re-created now and then).  Its 10^5
-# calls run in guest b.  (Split 30000 in a and 70000 in b, the cold run got
-# longer, not shorter: guest a's fuzzer ran after its stress run, alone
-# with nothing left in b.)
+# 32 MiB (device 1 is removed and re-created now and then).  make test
+# splits its 10^5 calls, 25000 in a (before the stress run: a fuzzer
+# after it once ran alone, with nothing left in b) and 75000 in b.
 run_fuzz() {
 	local tap=$out/fuzz-$1.tap
 	echo "== ioctl fuzzer, prepare=$1, $2 calls"
@@ -111,19 +178,19 @@ run_fuzz() {
 }
 
 if in_part a; then
-policy_suites scrub
-# Eviction and unload by eviction, both policies, on 8 MiB: oversubscribed
-# 3x in 24 MiB (about 3 minutes per policy).
-VRAM=8M run_suite evict scrub 900 vramsim_evict_test
-VRAM=8M run_suite evict none 900 vramsim_evict_test
+policy_suites "$pa"
+# Eviction and unload by eviction on 8 MiB: oversubscribed 3x in 24 MiB
+# (about 3 minutes).
+VRAM=8M run_suite evict "$pa" 900 vramsim_evict_test
 # Two devices: migration between them, removal of one (about 80 s).
-NUM=2 VRAM=16M run_suite peer scrub 600 vramsim_peer_test
+NUM=2 VRAM=16M run_suite peer "$pa" 600 vramsim_peer_test
 # The fail-nth sweeps under one policy (the allocation paths they reach do
 # not depend on it).  random_two_threads is left out: it hung a guest once
 # and is being looked into (docs/testing.md, "Limits").  evict=off: the
 # sweeps build fragmented or full VRAM layouts on purpose, which eviction
 # would undo, and their filter names vramsim's text, which a reload moves.
-EVICT=off run_suite fault scrub 2400 vramsim_fault_test -T random_two_threads
+EVICT=off run_suite fault "$pa" 2400 vramsim_fault_test -T random_two_threads
+[ "${fuzz_calls:-0}" -gt 0 ] && run_fuzz "$pa" "$fuzz_calls"
 
 echo "== stress (short run, both policies)"
 unload
@@ -138,10 +205,13 @@ unload
 fi
 
 if in_part b; then
-policy_suites none
-NUM=2 VRAM=16M run_suite peer none 600 vramsim_peer_test
+if [ $solo = 0 ]; then
+	policy_suites "$pb"
+	VRAM=8M run_suite evict "$pb" 900 vramsim_evict_test
+	NUM=2 VRAM=16M run_suite peer "$pb" 600 vramsim_peer_test
+fi
 
-run_fuzz scrub 100000
+[ "${fuzz_calls:-100000}" -gt 0 ] && run_fuzz "$pb" "${fuzz_calls:-100000}"
 
 if [ -x "$tools/vramsim_bench" ]; then
 	echo "== benchmark smoke run"
