@@ -21,7 +21,7 @@ extern "C" {
  * bumps break compatibility.
  */
 #define VRAMSIM_UAPI_MAJOR	1
-#define VRAMSIM_UAPI_MINOR	2
+#define VRAMSIM_UAPI_MINOR	3
 
 /* Folio orders vramsim hands out: 0 (4 KiB) up to 9 (2 MiB). */
 #define VRAMSIM_NR_ORDERS	10
@@ -44,7 +44,8 @@ struct drm_vramsim_stats {
 	__u32 uapi_version;
 	/**
 	 * @prepare: where freed folios are reset (module parameter prepare):
-	 * 0 = driver, 1 = alloc, 2 = core.
+	 * 0 = driver, 1 = alloc, 2 = core (since 1.3; 0 and 1 were named
+	 * scrub and none).
 	 */
 	__u32 prepare;
 	/** @vram_size: bytes of simulated VRAM (the vram_size parameter). */

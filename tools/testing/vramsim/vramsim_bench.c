@@ -146,7 +146,7 @@ static void csv_write_all(void)
 
 struct micro {
 	unsigned long order, count, bytes;
-	unsigned long long v[11];
+	unsigned long long v[14];
 	/* Keys the kernel reported: a kernel has only its own policies' paths. */
 	unsigned int have;
 };
@@ -158,15 +158,18 @@ struct micro {
 static const char * const micro_keys[] = {
 	"driver_alloc_ns", "driver_free_ns", "driver_return_ns",
 	"alloc_alloc_ns", "alloc_free_ns", "alloc_return_ns",
-	"prepare_ns", "buddy_alloc_ns", "buddy_free_ns", "core_free_ns",
+	"core_alloc_ns", "core_free_ns", "core_return_ns",
+	"prepare_ns", "buddy_alloc_ns", "buddy_free_ns", "core_alone_ns",
 };
 
 enum {
-	S_ALLOC, S_FREE, S_RET, N_ALLOC, N_FREE, N_RET, PREP, B_ALLOC, B_FREE, CORE,
+	S_ALLOC, S_FREE, S_RET, N_ALLOC, N_FREE, N_RET, C_ALLOC, C_FREE, C_RET,
+	PREP, B_ALLOC, B_FREE, CORE,
 	N_MICRO_KEYS
 };
 
-#define MICRO_POLICY_KEYS	N_RET
+#define MICRO_POLICY_KEYS	C_RET
+#define MICRO_POLICIES		3
 
 static int run_micro(int order, size_t bytes, struct micro *m)
 {
@@ -207,11 +210,10 @@ static int run_micro(int order, size_t bytes, struct micro *m)
 		m->have |= 1u << i;
 	}
 	/* A policy's three keys, all or none; at least one policy. */
-	if ((m->have & 7) != 7 && (m->have & 7) != 0)
-		return -EPROTO;
-	if (((m->have >> 3) & 7) != 7 && ((m->have >> 3) & 7) != 0)
-		return -EPROTO;
-	if (!(m->have & 077))
+	for (i = 0; i < MICRO_POLICIES; i++)
+		if (((m->have >> (3 * i)) & 7) != 7 && ((m->have >> (3 * i)) & 7) != 0)
+			return -EPROTO;
+	if (!(m->have & 0777))
 		return -EPROTO;
 	return 0;
 }
@@ -281,7 +283,7 @@ static void micro_section(const struct mode *mode, unsigned long long *folios)
 	printf("|-------:|----------:|----------:|--------:|\n");
 	for (i = 0; i < mode->n_orders; i++) {
 		int o = mode->orders[i];
-		struct { const char *name; double alloc, free, ret; } rows[5];
+		struct { const char *name; double alloc, free, ret; } rows[6];
 		struct floor_row *f;
 		int r;
 
@@ -300,7 +302,8 @@ static void micro_section(const struct mode *mode, unsigned long long *folios)
 				exit(1);
 			}
 			/* each policy, bare prepare and core allocate and free folios */
-			*folios += (2 + !!(one.have & 7) + !!(one.have & 070)) * one.count;
+			*folios += (2 + !!(one.have & 7) + !!(one.have & 070) +
+				    !!(one.have & 0700)) * one.count;
 			if (!r) {
 				m = one;
 				continue;
@@ -317,23 +320,27 @@ static void micro_section(const struct mode *mode, unsigned long long *folios)
 		rows[1].alloc = per(m.v[N_ALLOC], m.count);
 		rows[1].free = per(m.v[N_FREE], m.count);
 		rows[1].ret = per(m.v[N_RET], m.count);
-		rows[2].name = "bare prepare";
-		rows[2].alloc = 0;
-		rows[2].free = per(m.v[PREP], m.count);
-		rows[2].ret = 0;
-		rows[3].name = "raw buddy";
-		rows[3].alloc = per(m.v[B_ALLOC], m.count);
-		rows[3].free = 0;
-		rows[3].ret = per(m.v[B_FREE], m.count);
-		rows[4].name = "core";
-		rows[4].alloc = 0;
-		rows[4].free = per(m.v[CORE], m.count);
-		rows[4].ret = 0;
-		for (r = 0; r < 5; r++) {
+		rows[2].name = "core policy";
+		rows[2].alloc = per(m.v[C_ALLOC], m.count);
+		rows[2].free = per(m.v[C_FREE], m.count);
+		rows[2].ret = per(m.v[C_RET], m.count);
+		rows[3].name = "bare prepare";
+		rows[3].alloc = 0;
+		rows[3].free = per(m.v[PREP], m.count);
+		rows[3].ret = 0;
+		rows[4].name = "raw buddy";
+		rows[4].alloc = per(m.v[B_ALLOC], m.count);
+		rows[4].free = 0;
+		rows[4].ret = per(m.v[B_FREE], m.count);
+		rows[5].name = "core";
+		rows[5].alloc = 0;
+		rows[5].free = per(m.v[CORE], m.count);
+		rows[5].ret = 0;
+		for (r = 0; r < 6; r++) {
 			double full = rows[r].free + rows[r].ret;
 
 			/* A policy this kernel does not have. */
-			if (r < 2 && !(m.have & (7u << (3 * r))))
+			if (r < MICRO_POLICIES && !(m.have & (7u << (3 * r))))
 				continue;
 			printf("| %5d | %6lu | %-13s | %6.0f | %9.0f ",
 			       o, m.count, rows[r].name, rows[r].alloc, rows[r].free);
@@ -346,14 +353,18 @@ static void micro_section(const struct mode *mode, unsigned long long *folios)
 					rows[r].free, rows[r].ret, full, 1e9 / full,
 					gibps(PAGE_SZ << o, full));
 		}
+		/* The floors are those of driver and alloc (not on VARIANT=core). */
+		if ((m.have & 077) != 077)
+			continue;
 		f = &floors[n_floors++];
 		f->order = o;
 		f->none = rows[1].free + rows[1].ret;
-		f->none_floor = rows[4].free + rows[3].ret;
+		f->none_floor = rows[5].free + rows[4].ret;
 		f->scrub = rows[0].free + rows[0].ret;
-		f->scrub_floor = rows[4].free + rows[2].free + rows[3].ret;
+		f->scrub_floor = rows[5].free + rows[3].free + rows[4].ret;
 	}
-	micro_floor_table();
+	if (n_floors)
+		micro_floor_table();
 }
 
 /* --- e2e ------------------------------------------------------------- */

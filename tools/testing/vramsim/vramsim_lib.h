@@ -23,11 +23,6 @@
 
 #define VRAMSIM_SZ_2M	(2UL << 20)
 
-/*
- * The render node of vramsim device @n (module parameter num_devices),
- * opened read-write, or -1.  Device 0's faux device is "vramsim", the
- * others' "vramsim.<n>".
- */
 /* drm_vramsim_stats.prepare as the module parameter spells it. */
 static inline const char *vramsim_prepare_name(unsigned int prepare)
 {
@@ -36,6 +31,11 @@ static inline const char *vramsim_prepare_name(unsigned int prepare)
 	return prepare < 3 ? names[prepare] : "?";
 }
 
+/*
+ * The render node of vramsim device @n (module parameter num_devices),
+ * opened read-write, or -1.  Device 0's faux device is "vramsim", the
+ * others' "vramsim.<n>".
+ */
 static inline int vramsim_open_device(int n)
 {
 	char pattern[64];

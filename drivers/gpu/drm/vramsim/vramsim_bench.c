@@ -19,13 +19,13 @@
  *     ->folio_free that does nothing (the blocks are released after the
  *     timing).
  *
- * So a free path at its floor costs core + raw buddy free (prepare=none)
- * and core + prepare + raw buddy free (prepare=scrub).
+ * So a free path at its floor costs core + raw buddy free (prepare=alloc)
+ * and core + prepare + raw buddy free (prepare=driver).
  *
  * With @threads > 0, also:
  *  5. the free path on @threads CPUs at once: each of @threads kernel
  *     threads, bound to its own CPU, drops @count folios with folio_put()
- *     (prepare=scrub) when all are ready; the time is from the start to the
+ *     (the kernel's default policy) when all are ready; the time is from the start to the
  *     last thread's end (wall clock: only meaningful in a guest with that
  *     many vCPUs, not in the deterministic single-CPU one).
  *

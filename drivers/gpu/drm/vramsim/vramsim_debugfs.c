@@ -52,7 +52,7 @@ static int vramsim_bench_show(struct seq_file *m, void *unused)
 				   name, r->path[p].alloc_ns, name, r->path[p].free_ns,
 				   name, r->path[p].return_ns);
 		}
-		seq_printf(m, " prepare_ns=%llu buddy_alloc_ns=%llu buddy_free_ns=%llu core_free_ns=%llu",
+		seq_printf(m, " prepare_ns=%llu buddy_alloc_ns=%llu buddy_free_ns=%llu core_alone_ns=%llu",
 			   r->prepare_ns, r->buddy_alloc_ns, r->buddy_free_ns,
 			   r->core_free_ns);
 		if (r->threads)

@@ -26,7 +26,7 @@
  * everything in it was freed meanwhile.
  *
  * Only the pfns of a pinned block in use are walked, never free VRAM.
- * Under prepare=none, free pages keep the compound state of their last
+ * Under prepare=alloc, free pages keep the compound state of their last
  * folio (a freed order-9 folio's tails still name their old head), and the
  * core's pfn walkers trust page_folio() of every pfn.  A block in use has
  * no stale page: vramsim_vram_alloc_folio() initialises a folio over the

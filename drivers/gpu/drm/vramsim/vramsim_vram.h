@@ -319,7 +319,7 @@ static inline u64 vramsim_vram_ticket(struct vramsim_vram *vram)
  * @folio: a vramsim folio that holds a reference, or is being freed or split
  *
  * Only for live folios: a free page's pgmap word may be stale under
- * prepare=none.
+ * prepare=alloc.
  *
  * Return: the VRAM.
  */
