@@ -5,11 +5,14 @@
 #
 #   make run     build what is missing, boot, load vramsim, show it working
 #   make test    every test (KUnit, selftests, stress, fuzz, fault
-#                injection) on the debug kernel (KASAN, lockdep, DEBUG_VM...)
+#                injection) on debug kernels (KASAN, lockdep, DEBUG_VM...):
+#                7.3 and 7.3 with the mm fixes
 #
 # Other targets: make shell, make kernel, make kernel-debug, make module,
-# make tools, make stress, make kunit-buddy, make check (checkpatch/W=1/
-# sparse), make clean, make distclean.
+# make tools, make stress, make kunit-buddy, make bench, make bench-debate
+# (the three placements of the prepare step side by side), make check
+# (checkpatch/W=1/sparse), make clean, make distclean.
+# VARIANT=stock|fix|core picks the kernel (docs/variants.md).
 # KSRC=/path/to/linux-7.x uses that tree instead of Debian's linux-source-7.3.
 
 REPO    := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
@@ -70,11 +73,11 @@ BZIMAGE_DEBUG := $(KOBJ_DEBUG)/arch/x86/boot/bzImage
 RUNNER  := $(REPO)/tools/testing/vramsim/vramsim-run
 
 .PHONY: all deps src kernel kernel-debug module module-debug modules tools run shell shell-debug \
-	test kunit-buddy stress bench bench-quick check clean distclean help
+	test kunit-buddy stress bench bench-debate bench-quick check clean distclean help
 all: kernel tools
 
 help:
-	@sed -n '3,13p' $(REPO)/Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,17p' $(REPO)/Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@$(REPO)/scripts/install-deps.sh
@@ -201,6 +204,12 @@ stress: kernel-debug tools
 # perf; results in bench/results/<date>/ and docs/benchmarks.md.
 bench: kernel tools
 	@KOBJ=$(KOBJ) GUEST=$(GUEST) TOOLS_OUT=$(TOOLS_OUT) $(REPO)/bench/run.sh full
+
+# Every placement of the prepare step on its kernel (docs/debate.md): the
+# production kernels of every variant, one deterministic boot each.
+bench-debate: tools
+	@for v in $(VARIANTS); do $(MAKE) --no-print-directory kernel VARIANT=$$v || exit 1; done
+	@TOOLS_OUT=$(TOOLS_OUT) $(REPO)/bench/debate.sh
 
 bench-quick: kernel tools
 	@KOBJ=$(KOBJ) GUEST=$(GUEST) TOOLS_OUT=$(TOOLS_OUT) $(REPO)/bench/run.sh quick
