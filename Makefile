@@ -30,6 +30,8 @@ BUILD   := $(REPO)/build
 #          (prepare=core)
 VARIANTS := stock fix core
 VARIANT ?= stock
+# A tree of your own (make KSRC=...) is one kernel, not a variant.
+KSRC_ORIGIN := $(origin KSRC)
 ifeq ($(filter $(VARIANT),$(VARIANTS)),)
 $(error VARIANT=$(VARIANT) is not a kernel variant: one of $(VARIANTS))
 endif
@@ -166,9 +168,10 @@ shell-debug: kernel-debug tools
 # (kunit.py) included: make test builds no production kernel.  Plain
 # "make test" runs its two guests on two variants: a on stock (7.3, the
 # first policy, driver), b on fix (the mm fixes, the last policy, alloc),
-# the KUnit suites on both; "make test VARIANT=name" runs both on one.
-# The 10^5 fuzzed ioctls are split to even the guests out.
-ifeq ($(origin VARIANT),file)
+# the KUnit suites on both; "make test VARIANT=name" runs both on one, as
+# does a tree of your own (KSRC=).  The 10^5 fuzzed ioctls are split to
+# even the guests out.
+ifeq ($(origin VARIANT)$(KSRC_ORIGIN),fileundefined)
 TEST_B  := fix
 TEST_A_OPTS := fuzz=25000
 TEST_B_OPTS := kunit fuzz=75000
