@@ -19,6 +19,10 @@
 #   6. A variant's queue is in its tree and not in the stock tree (the
 #      variant tree shares unpatched files with it by hard links), when
 #      the trees have been made.
+#   7. Which kernel make test's guest b boots: fix by default, the same
+#      as guest a with VARIANT= or a tree of your own (KSRC=: it once
+#      went on to build the fix variant, which refuses a KSRC, and
+#      stopped).
 set -u
 repo=$(cd "$(dirname "$0")/.." && pwd)
 make=$(command -v make)
@@ -41,7 +45,7 @@ var() {
 }
 
 echo "TAP version 13"
-echo "1..6"
+echo "1..7"
 
 cc=$(var CC_WRAP)
 if [ "$cc" = "ccache gcc" ]; then
@@ -104,6 +108,14 @@ if [ -z "$bad" ]; then
 	ok "variant queues are in their trees and not in the stock tree ($checked patches checked)"
 else
 	not_ok "variant queues are in their trees and not in the stock tree" "$bad"
+fi
+
+got="$(var TEST_B) $(var TEST_B VARIANT=core) $(var TEST_B KSRC=/nonexistent/linux)"
+if [ "$got" = "fix core stock" ]; then
+	ok "make test's guest b: fix by default, the same kernel with VARIANT= or KSRC="
+else
+	not_ok "make test's guest b: fix by default, the same kernel with VARIANT= or KSRC=" \
+		"TEST_B: '$got', want 'fix core stock'"
 fi
 
 [ "$fails" = 0 ]
