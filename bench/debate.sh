@@ -23,7 +23,8 @@ stamp=${VRAMSIM_BENCH_STAMP:-$(date -u +%Y-%m-%d)}
 out=$repo/bench/results/$stamp/debate
 prev=$repo/build/debate-previous
 variants=${DEBATE_VARIANTS:-stock fix core}
-max_boots=12
+# shellcheck source=bench/lib.sh
+. "$repo/bench/lib.sh"
 
 rm -rf "$prev"
 if [ -d "$out" ]; then
@@ -42,43 +43,21 @@ for v in $variants; do
 	"$repo/bench/pack.sh" "$pack" "$dir/guest" "$TOOLS_OUT" > /dev/null
 	cp "$repo/bench/debate-guest.sh" "$pack/bench/"
 
-	build=$({
-		sha256sum < "$kernel"
-		(cd "$pack" && find . -type f | LC_ALL=C sort | xargs sha256sum)
-		cat "$repo/tools/testing/vramsim/vramsim-run" "$repo/tools/testing/vramsim/guest/init"
-		"${VRAMSIM_QEMU:-qemu-system-x86_64}" --version | head -n1
-	} | sha256sum | cut -c1-16)
-	want=
-	if [ -f "$prev/$v/build-id" ] && [ "$(cat "$prev/$v/build-id")" = "$build" ]; then
-		want=$(cat "$prev/$v/boot-state" 2>/dev/null || true)
-	fi
+	build=$(bench_build_id "$kernel" "$pack")
+	want=$(bench_want "$prev/$v" "$build")
 
 	echo "==> Debate benchmark, variant $v (deterministic guest)"
 	rm -rf "${out:?}/$v"
 	mkdir -p "$out/$v"
 	start=$(date +%s)
-	boots=0
-	while :; do
-		pin=()
-		[ -n "$want" ] && pin=(--pin-boot "$want")
-		boots=$((boots + 1))
-		rc=0
-		"$repo/tools/testing/vramsim/vramsim-run" --kernel "$kernel" --modules "$dir/guest" \
-			--deterministic "${pin[@]}" --smp 1 --timeout 3600 --quiet \
-			--self-contained "$pack" --collect "$out/$v" --log "$out/$v/console.log" \
-			-- env VRAMSIM_BENCH=/bin/vramsim_bench sh /bench/debate-guest.sh /out || rc=$?
-		[ $rc = 75 ] || break
-		if [ $boots -ge $max_boots ]; then
-			echo "==> $boots boots, none in the previous run's state: measuring unpinned"
-			want=
-		fi
-	done
+	rc=0
+	bench_boot "$want" --kernel "$kernel" --modules "$dir/guest" \
+		--deterministic --smp 1 --timeout 3600 --quiet \
+		--self-contained "$pack" --collect "$out/$v" --log "$out/$v/console.log" \
+		-- env VRAMSIM_BENCH=/bin/vramsim_bench sh /bench/debate-guest.sh /out || rc=$?
 	[ $rc = 0 ] || { echo "debate.sh: the $v guest failed ($rc), see $out/$v/console.log" >&2; exit $rc; }
 	echo "$(( $(date +%s) - start ))" > "$out/$v/host-seconds"
-	echo "$build" > "$out/$v/build-id"
-	sed -n 's/^VRAMSIM_BOOT=//p' "$out/$v/console.log" | tr -d '\r' > "$out/$v/boot-state"
-	echo "$boots" > "$out/$v/boots"
-	sed -i '/^VRAMSIM_OUT_BEGIN/,/^VRAMSIM_OUT_END/d' "$out/$v/console.log"
+	bench_record "$out/$v" "$build"
 done
 
 python3 "$repo/bench/debate.py" "$out" "$prev" "$repo/docs/debate.md"

@@ -37,26 +37,10 @@ else
 	[ -z "$last" ] || cp -r "$last" "$prev"
 fi
 
-# What the deterministic guest boots and runs, and how: equal builds boot
-# alike, up to QEMU's boot state (below).
-build=$({
-	sha256sum < "$KOBJ/arch/x86/boot/bzImage"
-	(cd "$pack" && find . -type f | LC_ALL=C sort | xargs sha256sum)
-	cat "$repo/tools/testing/vramsim/vramsim-run" "$repo/tools/testing/vramsim/guest/init"
-	"${VRAMSIM_QEMU:-qemu-system-x86_64}" --version | head -n1
-} | sha256sum | cut -c1-16)
-
-# QEMU's -icount leaves a boot in one of a few states: guest time and the
-# instruction count end up a few ns apart, decided by host thread timing
-# (docs/benchmarks.md, "Repeatability").  Each state then runs the same
-# instructions every time, so the deterministic run boots until it is in
-# the state of the previous run of the same build; a boot in another state
-# is stopped as soon as it says so, a few seconds in.
-want=
-if [ -f "$prev/build-id" ] && [ "$(cat "$prev/build-id")" = "$build" ]; then
-	want=$(cat "$prev/boot-state" 2>/dev/null || true)
-fi
-max_boots=12
+# shellcheck source=bench/lib.sh
+. "$repo/bench/lib.sh"
+build=$(bench_build_id "$KOBJ/arch/x86/boot/bzImage" "$pack")
+want=$(bench_want "$prev" "$build")
 
 for run in deterministic wallclock scaling; do
 	flags=()
@@ -67,32 +51,21 @@ for run in deterministic wallclock scaling; do
 	mkdir -p "$out/$run"
 	echo "==> Benchmark, $run guest ($mode matrix)"
 	start=$(date +%s)
-	boots=0
-	while :; do
-		pin=()
-		[ $run = deterministic ] && [ -n "$want" ] && pin=(--pin-boot "$want")
-		boots=$((boots + 1))
-		rc=0
-		"$repo/tools/testing/vramsim/vramsim-run" --kernel "$KOBJ/arch/x86/boot/bzImage" \
-			--modules "$GUEST" "${flags[@]}" "${pin[@]}" --smp $smp --timeout 5400 --quiet \
-			--self-contained "$pack" --collect "$out/$run" --log "$out/$run/console.log" \
-			-- env VRAMSIM_BENCH=/bin/vramsim_bench PERF=/bin/perf \
-			sh /bench/guest.sh /out "$mode" $run || rc=$?
-		[ $rc = 75 ] || break
-		if [ $boots -ge $max_boots ]; then
-			echo "==> $boots boots, none in the previous run's state: measuring unpinned"
-			want=
-		fi
-	done
+	rc=0
+	bench_boot "$([ $run = deterministic ] && echo "$want")" \
+		--kernel "$KOBJ/arch/x86/boot/bzImage" \
+		--modules "$GUEST" "${flags[@]}" --smp $smp --timeout 5400 --quiet \
+		--self-contained "$pack" --collect "$out/$run" --log "$out/$run/console.log" \
+		-- env VRAMSIM_BENCH=/bin/vramsim_bench PERF=/bin/perf \
+		sh /bench/guest.sh /out "$mode" $run || rc=$?
 	[ $rc = 0 ] || exit $rc
 	echo "$(( $(date +%s) - start ))" > "$out/$run/host-seconds"
 	if [ $run = deterministic ]; then
-		echo "$build" > "$out/$run/build-id"
-		sed -n 's/^VRAMSIM_BOOT=//p' "$out/$run/console.log" | tr -d '\r' > "$out/$run/boot-state"
-		echo "$boots" > "$out/$run/boots"
+		bench_record "$out/$run" "$build"
+	else
+		# The console log holds the results as base64 too: keep the text only.
+		sed -i '/^VRAMSIM_OUT_BEGIN/,/^VRAMSIM_OUT_END/d' "$out/$run/console.log"
 	fi
-	# The console log holds the results as base64 too: keep the text only.
-	sed -i '/^VRAMSIM_OUT_BEGIN/,/^VRAMSIM_OUT_END/d' "$out/$run/console.log"
 done
 
 python3 "$repo/bench/report.py" "$out" "$prev" "$repo/docs/benchmarks.md" "$mode"
