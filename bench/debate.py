@@ -191,7 +191,7 @@ def main():
     gp = os.path.join(out, "debate.gp")
     with open(gp, "w") as f:
         f.write(f"""set terminal pngcairo size 900,480
-set output '{os.path.join(out, "debate.png")}'
+set output 'debate.png'
 set title 'alloc + free cycle per folio, by placement of the prepare step'
 set ylabel 'instructions per folio (log)'
 set logscale y
@@ -200,10 +200,10 @@ set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set key top left
 set xtics nomirror
-plot '{dat}' using 2:xtic(1) title 'order 0', '' using 3 title 'order 4', '' using 4 title 'order 9'
+plot 'debate.dat' using 2:xtic(1) title 'order 0', '' using 3 title 'order 4', '' using 4 title 'order 9'
 """)
     try:
-        subprocess.run(["gnuplot", gp], check=True)
+        subprocess.run(["gnuplot", "debate.gp"], check=True, cwd=out)
     except (OSError, subprocess.CalledProcessError) as e:
         print(f"debate.py: no plot: {e}", file=sys.stderr)
 
