@@ -353,7 +353,7 @@ def determinism(cur, prev):
     """Compare the figures with the previous deterministic run, row by row."""
     if not os.path.isdir(prev):
         return "no earlier deterministic run to compare with."
-    diffs, rows = [], 0
+    diffs, rows, new = [], 0, 0
     for name, key in (("micro.csv", ("order", "path")),
                       ("e2e.csv", ("size_bytes", "thp", "driver")),
                       ("evict.csv", ("order",)),
@@ -368,18 +368,28 @@ def determinism(cur, prev):
             a = {tuple(r[k] for k in key): r for r in read_csv(os.path.join(prev, name))}
             b = {tuple(r[k] for k in key): r for r in read_csv(os.path.join(cur, name))}
         for k in b:
+            # A row or a column the previous run did not have (a renamed
+            # policy, say) is new, not identical.
+            if k not in a:
+                new += 1
+                continue
             rows += 1
-            if k not in a or a[k] == b[k]:
+            if a[k] == b[k]:
                 continue
             worst = 0.0
             for col, v in b[k].items():
+                if col not in a[k]:
+                    worst = float("inf")
+                    continue
                 try:
                     x, y = float(a[k][col]), float(v)
                 except ValueError:
                     continue
                 if x != y:
                     worst = max(worst, abs(y - x) / max(abs(x), 1e-9))
-            diffs.append(f"{name} {'/'.join(k)}: up to {100 * worst:.2f}%")
+            diffs.append(f"{name} {'/'.join(k)}: "
+                         + ("columns the previous run did not have" if worst == float("inf")
+                            else f"up to {100 * worst:.2f}%"))
     pa = perf_counts(os.path.join(prev, "perf-stat.txt"))
     pb = perf_counts(os.path.join(cur, "perf-stat.txt"))
     for k in ("vramsim:vramsim_folio_alloc", "vramsim:vramsim_folio_free",
@@ -387,6 +397,8 @@ def determinism(cur, prev):
         if pa.get(k) != pb.get(k):
             diffs.append(f"perf count {k}: {pa.get(k)} then {pb.get(k)}")
     boot = boot_state(cur, prev)
+    if new:
+        boot = f"{new} rows not in the previous run (not compared); " + boot
     if not diffs:
         return (f"identical to the previous deterministic run ({rows} rows, perf folio counts); "
                 + boot)
