@@ -15,77 +15,32 @@ extern "C" {
 #endif
 
 /*
- * Version of this interface; reported by DRM_IOCTL_VERSION as the driver's
- * major.minor and in drm_vramsim_stats.uapi_version.  Minor bumps add
- * fields at the end of structures (DRM zero-extends older callers); major
- * bumps break compatibility.
+ * Version of this interface, reported by DRM_IOCTL_VERSION as the driver's
+ * major.minor.  Minor bumps add ioctls, or fields at the end of structures
+ * (DRM zero-extends older callers' structures and truncates what it
+ * returns to them); major bumps break compatibility.
+ *
+ * 2.0 removed DRM_IOCTL_VRAMSIM_STATS (1.x, number 0x00) and its struct
+ * drm_vramsim_stats: its counters (allocations, frees and live folios per
+ * order, pending frees, splits, evictions, peer migrations) and the free
+ * policy (module parameter prepare) are debugging aids, not ABI.  They are
+ * in debugfs now, one "key: value" per line in
+ * /sys/kernel/debug/dri/vramsim/stats (device n: dri/vramsim.<n>/stats),
+ * and may change there without notice.  What a GPU user legitimately asks,
+ * the VRAM's size, its free bytes and which device a node is, is
+ * DRM_IOCTL_VRAMSIM_QUERY.
  */
-#define VRAMSIM_UAPI_MAJOR	1
-#define VRAMSIM_UAPI_MINOR	3
+#define VRAMSIM_UAPI_MAJOR	2
+#define VRAMSIM_UAPI_MINOR	0
 
-/* Folio orders vramsim hands out: 0 (4 KiB) up to 9 (2 MiB). */
-#define VRAMSIM_NR_ORDERS	10
-
-#define DRM_VRAMSIM_STATS		0x00
+/*
+ * 0x00 is unassigned: it was DRM_VRAMSIM_STATS in 1.x.  The driver's ioctl
+ * table has a hole there, for which DRM returns EINVAL, so a 1.x caller of
+ * DRM_IOCTL_VRAMSIM_STATS gets EINVAL.  Not to be reused.
+ */
 #define DRM_VRAMSIM_MIGRATE_TO_DEVICE	0x01
 #define DRM_VRAMSIM_MIGRATE_TO_RAM	0x02
-
-/**
- * struct drm_vramsim_stats - state of the simulated VRAM
- *
- * Filled by DRM_IOCTL_VRAMSIM_STATS.  Counts are since the driver was
- * loaded, except @vram_free, @live_folios and @pending_frees, which are
- * the state now.  Fields from @evictions on are new in 1.1, from
- * @peer_bytes on in 1.2; an older caller's shorter structure gets what
- * fits.
- */
-struct drm_vramsim_stats {
-	/** @uapi_version: (VRAMSIM_UAPI_MAJOR << 16) | VRAMSIM_UAPI_MINOR. */
-	__u32 uapi_version;
-	/**
-	 * @prepare: where freed folios are reset (module parameter prepare):
-	 * 0 = driver, 1 = alloc, 2 = core (since 1.3; 0 and 1 were named
-	 * scrub and none).
-	 */
-	__u32 prepare;
-	/** @vram_size: bytes of simulated VRAM (the vram_size parameter). */
-	__u64 vram_size;
-	/** @vram_free: bytes free in the buddy allocator now. */
-	__u64 vram_free;
-	/** @pending_frees: blocks freed by ->folio_free, not yet returned. */
-	__u64 pending_frees;
-	/** @splits: large device folios split by the core. */
-	__u64 splits;
-	/** @live_folios: device folios in use now, per order. */
-	__u64 live_folios[VRAMSIM_NR_ORDERS];
-	/** @allocs: device folios allocated, per order. */
-	__u64 allocs[VRAMSIM_NR_ORDERS];
-	/** @frees: device folios freed (->folio_free calls), per order. */
-	__u64 frees[VRAMSIM_NR_ORDERS];
-	/** @evictions: VRAM blocks an eviction moved data out of (1.1). */
-	__u64 evictions;
-	/** @evicted_bytes: bytes evicted from VRAM to system memory (1.1). */
-	__u64 evicted_bytes;
-	/**
-	 * @evict_skipped: device pages an eviction found in use but could
-	 * not move at the time (locked or referenced elsewhere, no system
-	 * memory for them); they stayed in VRAM, intact (1.1).
-	 */
-	__u64 evict_skipped;
-	/**
-	 * @peer_bytes: bytes migrated into this device's VRAM directly from
-	 * another vramsim device's, without a copy in system memory (1.2).
-	 */
-	__u64 peer_bytes;
-	/**
-	 * @device: this device's number, 0 to num_devices - 1: its faux
-	 * device is /sys/devices/faux/vramsim for 0, vramsim.<device> for
-	 * the others (1.2).
-	 */
-	__u32 device;
-	/** @pad: 0. */
-	__u32 pad;
-};
+#define DRM_VRAMSIM_QUERY		0x03
 
 /**
  * struct drm_vramsim_migrate - move a range of the caller's memory
@@ -127,14 +82,53 @@ struct drm_vramsim_migrate {
 	__u64 moved;
 };
 
-#define DRM_IOCTL_VRAMSIM_STATS \
-	DRM_IOR(DRM_COMMAND_BASE + DRM_VRAMSIM_STATS, struct drm_vramsim_stats)
+/**
+ * struct drm_vramsim_query - what a device node is and how much VRAM it has
+ *
+ * Filled by DRM_IOCTL_VRAMSIM_QUERY (new in 2.0).  Output only: the ioctl
+ * is _IOR, so DRM does not copy the caller's structure in, and the driver
+ * writes every field, @pad included; nothing the caller puts in it is
+ * checked or can make the call fail.  A future minor version may append
+ * fields (an older caller gets what fits).  Errors: ENODEV (the device
+ * was removed after the file was opened), EFAULT (the structure is not
+ * writable).
+ *
+ * The driver's counters (per-order allocations and frees, evictions, ...)
+ * and its free policy are not here: see debugfs, described above
+ * VRAMSIM_UAPI_MAJOR.
+ */
+struct drm_vramsim_query {
+	/**
+	 * @vram_size: bytes of VRAM of this device (its module parameter
+	 * vram_size).
+	 */
+	__u64 vram_size;
+	/**
+	 * @vram_free: bytes of VRAM free at the time of the call.  Freed
+	 * device memory is returned to the allocator asynchronously, so this
+	 * can lag a free for a moment; it is a snapshot that other users
+	 * change at any time.
+	 */
+	__u64 vram_free;
+	/**
+	 * @device: this device's number, 0 to num_devices - 1 (module
+	 * parameter): device 0 is the faux device /sys/devices/faux/vramsim,
+	 * device n /sys/devices/faux/vramsim.<n>; it tells the nodes of
+	 * several devices apart.
+	 */
+	__u32 device;
+	/** @pad: 0 on return. */
+	__u32 pad;
+};
+
 #define DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_VRAMSIM_MIGRATE_TO_DEVICE, \
 		 struct drm_vramsim_migrate)
 #define DRM_IOCTL_VRAMSIM_MIGRATE_TO_RAM \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_VRAMSIM_MIGRATE_TO_RAM, \
 		 struct drm_vramsim_migrate)
+#define DRM_IOCTL_VRAMSIM_QUERY \
+	DRM_IOR(DRM_COMMAND_BASE + DRM_VRAMSIM_QUERY, struct drm_vramsim_query)
 
 #if defined(__cplusplus)
 }

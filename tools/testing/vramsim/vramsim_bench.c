@@ -371,15 +371,16 @@ static void micro_section(const struct mode *mode, unsigned long long *folios)
 
 static int vramsim_fd = -1, hmm_fd = -1;
 
-static void bench_stats(struct drm_vramsim_stats *s)
+static void bench_stats(struct vramsim_stats *s)
 {
-	if (ioctl(vramsim_fd, DRM_IOCTL_VRAMSIM_STATS, s))
-		die("DRM_IOCTL_VRAMSIM_STATS");
+	errno = -vs_stats(vramsim_fd, s);
+	if (errno)
+		die("the vramsim device's debugfs stats");
 }
 
 static unsigned long long vs_folio_events(unsigned long long *frees)
 {
-	struct drm_vramsim_stats s;
+	struct vramsim_stats s;
 	unsigned long long a = 0, f = 0;
 	int i;
 
@@ -456,13 +457,17 @@ static void trip(bool hmm, size_t len, bool thp, double *to_dev, double *free_ns
 	t1 = now_ns();
 	munmap(buf, len);
 	t2 = now_ns();
-	/* vramsim returns blocks from a worker: wait until the VRAM is whole. */
+	/*
+	 * vramsim returns blocks from a worker: wait until the VRAM is whole
+	 * (free bytes count no pending free: all free is none pending).
+	 */
 	if (!hmm) {
-		struct drm_vramsim_stats s;
+		struct drm_vramsim_query q;
 
 		do {
-			bench_stats(&s);
-		} while (s.pending_frees || s.vram_free != s.vram_size);
+			if (vs_query(vramsim_fd, &q))
+				die("DRM_IOCTL_VRAMSIM_QUERY");
+		} while (q.vram_free != q.vram_size);
 	}
 	t3 = now_ns();
 	*to_dev = t1 - t0;
@@ -603,7 +608,7 @@ static void verify(const void *buf, size_t len, __u64 salt, const char *what)
 }
 
 /* Wait until every block of @fd's VRAM is back in its buddy. */
-static void vram_idle(int fd, struct drm_vramsim_stats *s)
+static void vram_idle(int fd, struct vramsim_stats *s)
 {
 	if (!wait_vram_idle(fd, s)) {
 		fprintf(stderr, "vramsim_bench: the VRAM did not become whole again\n");
@@ -611,10 +616,11 @@ static void vram_idle(int fd, struct drm_vramsim_stats *s)
 	}
 }
 
-static void stats_of(int fd, struct drm_vramsim_stats *s)
+static void stats_of(int fd, struct vramsim_stats *s)
 {
-	if (vs_stats(fd, s))
-		die("DRM_IOCTL_VRAMSIM_STATS");
+	errno = -vs_stats(fd, s);
+	if (errno)
+		die("the vramsim device's debugfs stats");
 }
 
 static char *map_pattern(size_t len, bool thp, __u64 salt)
@@ -647,7 +653,7 @@ static void evict_section(const struct mode *mode)
 			     "order,vram_bytes,folios,empty_ms,evict_ms,evicted_bytes,",
 			     "evict_ns_per_folio,evict_gib_per_s,to_ram_ms,to_ram_ns_per_folio,ratio");
 	static const int orders[] = { 0, 9 };
-	struct drm_vramsim_stats s0, s1;
+	struct vramsim_stats s0, s1;
 	char param[16];
 	size_t vram;
 	int i, it, n = mode->evict_iterations;
@@ -744,7 +750,7 @@ static void oversub_section(const struct mode *mode)
 	char param[16], name[32];
 	bool evict_on;
 	FILE *csv;
-	struct drm_vramsim_stats s;
+	struct vramsim_stats s;
 	size_t vram, ws, win;
 	int t, r, w, n = mode->oversub_rounds;
 
@@ -823,7 +829,7 @@ static void peer_section(const struct mode *mode)
 {
 	FILE *csv = csv_open("peer.csv", "thp,bytes,path,ms,gib_per_s,",
 			     "peer_bytes");
-	struct drm_vramsim_stats s0, s1;
+	struct vramsim_stats s0, s1;
 	size_t len = mode->peer_bytes;
 	int fd1 = vramsim_open_device(1), t, it, n = mode->peer_iterations;
 
@@ -936,7 +942,7 @@ int main(int argc, char **argv)
 	bool micro = true, e2e = true, hmm = true;
 	bool evict = false, oversub = false, peer = false;
 	unsigned long long a0, f0, a1, f1, micro_folios = 0;
-	struct drm_vramsim_stats st;
+	struct vramsim_stats st;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {

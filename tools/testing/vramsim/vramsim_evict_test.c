@@ -70,7 +70,7 @@ static int reload(const char *params)
 
 FIXTURE(evict) {
 	int fd;
-	struct drm_vramsim_stats s;
+	struct vramsim_stats s;
 	char size[32], prepare[16];
 };
 
@@ -102,7 +102,7 @@ FIXTURE_SETUP(evict)
 
 FIXTURE_TEARDOWN(evict)
 {
-	struct drm_vramsim_stats s;
+	struct vramsim_stats s;
 	char cmd[128];
 
 	/* A test that unloads the module and failed half way: put it back. */
@@ -132,7 +132,7 @@ FIXTURE_TEARDOWN(evict)
 TEST_F_TIMEOUT(evict, oversubscribe, EVICT_TIMEOUT)
 {
 	size_t vram = self->s.vram_size, len = 2 * vram;
-	struct drm_vramsim_stats s, mid;
+	struct vramsim_stats s, mid;
 	__u64 moved = 0;
 	char *old, *buf;
 
@@ -206,7 +206,7 @@ TEST_F_TIMEOUT(evict, readers, EVICT_TIMEOUT)
 	size_t len = self->s.vram_size + self->s.vram_size / 2;
 	size_t qlen = self->s.vram_size / 4;
 	struct reader r = { .len = self->s.vram_size / 2 };
-	struct drm_vramsim_stats s, prev;
+	struct vramsim_stats s, prev;
 	unsigned int evicted = 0;
 	char *buf, *quiet;
 	pthread_t th;
@@ -288,7 +288,7 @@ static int pusher(int fd, size_t vram, int advice, __u64 salt)
 
 TEST_F_TIMEOUT(evict, two_processes, EVICT_TIMEOUT)
 {
-	struct drm_vramsim_stats s;
+	struct vramsim_stats s;
 	int status[2], i;
 	pid_t pid[2];
 
@@ -316,7 +316,7 @@ TEST_F_TIMEOUT(evict, two_processes, EVICT_TIMEOUT)
 TEST_F_TIMEOUT(evict, evict_off, EVICT_TIMEOUT)
 {
 	size_t len = self->s.vram_size + 2 * SZ_2M;
-	struct drm_vramsim_stats s;
+	struct vramsim_stats s;
 	char params[96];
 	__u64 moved;
 	char *buf;

@@ -440,7 +440,7 @@ static long nth_disarm(int fd)
 /* helpers                                                                  */
 /* ---------------------------------------------------------------------- */
 
-static __u64 live_bytes(const struct drm_vramsim_stats *s)
+static __u64 live_bytes(const struct vramsim_stats *s)
 {
 	__u64 n = 0;
 	int i;
@@ -451,8 +451,8 @@ static __u64 live_bytes(const struct drm_vramsim_stats *s)
 }
 
 /* Wait (up to 5 s) until the VRAM is as in @base: free, live, no pending. */
-static bool wait_vram_base(int fd, const struct drm_vramsim_stats *base,
-			   struct drm_vramsim_stats *s)
+static bool wait_vram_base(int fd, const struct vramsim_stats *base,
+			   struct vramsim_stats *s)
 {
 	int i;
 
@@ -657,14 +657,14 @@ struct tally {
 
 struct sweep_env {
 	int fd, nth;
-	struct drm_vramsim_stats base;	/* the VRAM between runs */
+	struct vramsim_stats base;	/* the VRAM between runs */
 	unsigned int id;
 };
 
 /* A THP fault that brought less than 2 MiB back: where the rest is. */
 static void log_short(const char *name, unsigned int n, __u64 back,
-		      const struct drm_vramsim_stats *before,
-		      const struct drm_vramsim_stats *after, bool fired)
+		      const struct vramsim_stats *before,
+		      const struct vramsim_stats *after, bool fired)
 {
 	ksft_print_msg("%s n=%u: %llu bytes came back, not 2 MiB; failure %s\n", name, n,
 		       (unsigned long long)back, fired ? "injected" : "not injected");
@@ -690,7 +690,7 @@ static int one_run(struct __test_metadata *_metadata, struct sweep_env *env,
 		   const struct scenario *sc, unsigned int n, struct tally *t)
 {
 	__u64 salt = run_salt(n, env->id), moved = 0, wval = 0, v = 0, want;
-	struct drm_vramsim_stats before, after, s;
+	struct vramsim_stats before, after, s;
 	long left, bad, wi = -1;
 	int ret = 0;
 	char *buf;
@@ -923,7 +923,7 @@ static void sweep(struct __test_metadata *_metadata, struct sweep_env *env,
 struct fault_ctx {
 	int fd;				/* the render node */
 	int nth;			/* /proc/thread-self/fail-nth */
-	struct drm_vramsim_stats s;	/* at the start */
+	struct vramsim_stats s;	/* at the start */
 	struct fi_state fi;		/* settings to restore */
 };
 
@@ -996,7 +996,7 @@ FIXTURE_SETUP(fault)
  */
 FIXTURE_TEARDOWN_PARENT(fault)
 {
-	struct drm_vramsim_stats s;
+	struct vramsim_stats s;
 	int fd;
 
 	fi_restore(&self->c.fi);

@@ -15,7 +15,8 @@
  * documented set is accepted and the bytes reported moved are bounded.
  *
  * Calls: the three driver commands with their encoding's direction and size
- * mutated, driver numbers past them and core numbers (refused on a render
+ * mutated, the empty driver number 0x00 (STATS in uapi 1.x: EINVAL now),
+ * driver numbers past the commands and core numbers (refused on a render
  * node, or empty), other ioctl types; the argument in place, straddling a
  * PROT_NONE page, read-only, NULL, a kernel or non-canonical address;
  * migrate ranges unaligned, empty, wrapping, past TASK_SIZE, over holes,
@@ -35,6 +36,10 @@
  * device 1 and points every thread's device 1 descriptor at the new one
  * (dup2()).  A call on device 1 that overlaps such a removal may fail with
  * ENODEV; any other ENODEV is a mismatch.
+ *
+ * The driver's counters are in debugfs since uapi 2.0: op "query" reads
+ * them now and then too (vs_stats()), between the ioctls, and checks what
+ * must hold (the policy, the VRAM size, the device number).
  *
  *   vramsim_fuzz [--seed N] [--threads N] [--calls N] [--verbose] [--only OP]
  *
@@ -119,14 +124,15 @@ enum { P_HOLE, P_ZERO, P_DATA, P_ANON, P_FILE };
 
 /* Calls by command, as drm_ioctl() dispatches them. */
 enum {
-	C_STATS, C_TO_DEV, C_TO_RAM, C_DRV_UNKNOWN, C_CORE_REFUSED,
+	C_DRV_HOLE, C_TO_DEV, C_TO_RAM, C_QUERY, C_DRV_UNKNOWN, C_CORE_REFUSED,
 	C_CORE_INVALID, C_CORE_VALID, C_FOREIGN, NCLASS
 };
 
 static const char * const class_names[NCLASS] = {
-	"VRAMSIM_STATS", "VRAMSIM_MIGRATE_TO_DEVICE", "VRAMSIM_MIGRATE_TO_RAM",
-	"driver 0x43..0x9f (unknown)", "core, refused on a render node",
-	"core, no such ioctl", "core, render-allowed", "not a DRM ioctl (type)",
+	"driver 0x40 (STATS in 1.x, empty)", "VRAMSIM_MIGRATE_TO_DEVICE",
+	"VRAMSIM_MIGRATE_TO_RAM", "VRAMSIM_QUERY", "driver 0x44..0x9f (unknown)",
+	"core, refused on a render node", "core, no such ioctl", "core, render-allowed",
+	"not a DRM ioctl (type)",
 };
 
 /* errno histogram; the last bucket counts children SIGKILLed mid-call. */
@@ -144,11 +150,21 @@ static const char * const arg_names[NARG] = {
 	"PROT_NONE",
 };
 
+/*
+ * The driver's table, by number from DRM_COMMAND_BASE: 0x00 is empty (it
+ * was STATS in uapi 1.x), which drm_ioctl() refuses with EINVAL before
+ * anything is copied, as it does the numbers past the table.
+ */
 static const unsigned int drv_cmds[] = {
-	DRM_IOCTL_VRAMSIM_STATS,
+	0,
 	DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE,
 	DRM_IOCTL_VRAMSIM_MIGRATE_TO_RAM,
+	DRM_IOCTL_VRAMSIM_QUERY,
 };
+
+/* DRM_IOCTL_VRAMSIM_STATS of uapi 1.0 (280 bytes) and 1.1 to 1.3 (320). */
+#define VRAMSIM_STATS_1_0	_IOR(DRM_IOCTL_BASE, DRM_COMMAND_BASE + 0x00, char[280])
+#define VRAMSIM_STATS_1_3	_IOR(DRM_IOCTL_BASE, DRM_COMMAND_BASE + 0x00, char[320])
 
 /*
  * Core ioctls the fuzzer issues.  Those without DRM_RENDER_ALLOW in
@@ -593,8 +609,12 @@ static void predict(struct worker *w, const struct call *c, struct outcome *o)
 			o->err = EINVAL;
 			return;
 		}
-		o->cls = C_STATS + i;
+		o->cls = C_DRV_HOLE + i;
 		dcmd = drv_cmds[i];
+		if (!dcmd) {
+			o->err = EINVAL;
+			return;
+		}
 	} else {
 		ci = core_lookup(nr);
 		if (!ci) {
@@ -623,7 +643,7 @@ static void predict(struct worker *w, const struct call *c, struct outcome *o)
 	case C_CORE_VALID:
 		o->err = dcmd == DRM_IOCTL_VERSION ? 0 : EINVAL;
 		break;
-	case C_STATS:
+	case C_QUERY:
 		o->err = 0;
 		break;
 	default:
@@ -856,8 +876,8 @@ static size_t driver_written(const struct outcome *o, size_t *from)
 {
 	*from = 0;
 	switch (o->cls) {
-	case C_STATS:
-		return o->err == 0 ? sizeof(struct drm_vramsim_stats) : 0;
+	case C_QUERY:
+		return o->err == 0 ? sizeof(struct drm_vramsim_query) : 0;
 	case C_CORE_VALID:
 		return sizeof(struct drm_version);
 	case C_TO_DEV:
@@ -902,32 +922,32 @@ static bool writeback_ok(struct worker *w, const struct call *c, const struct ou
 	return true;
 }
 
-/* The fields of STATS and VERSION that the caller got back. */
+/*
+ * The fields of QUERY and VERSION that the caller got back: QUERY's all,
+ * pad 0 whatever the caller's bytes were (it is _IOR: nothing is copied in).
+ */
 static bool contents_ok(struct worker *w, const struct call *c, const struct outcome *o)
 {
 	const unsigned char *p = (const unsigned char *)c->arg;
-	const size_t dev_end = offsetof(struct drm_vramsim_stats, device) + sizeof(__u32);
 	__u64 size = g_vram_sizes[c->dev];
-	struct drm_vramsim_stats s;
+	struct drm_vramsim_query q;
 	struct drm_version v;
 	size_t n = o->out_size;
 
 	if (c->amode != A_GOOD || !o->ran || o->out_fault || o->err)
 		return true;
-	if (o->cls == C_STATS) {
-		memset(&s, 0, sizeof(s));
-		memcpy(&s, p, umin(n, sizeof(s)));
-		if ((n >= 4 && s.uapi_version != (VRAMSIM_UAPI_MAJOR << 16 | VRAMSIM_UAPI_MINOR)) ||
-		    (n >= 8 && s.prepare != g_prepare) ||
-		    (n >= 16 && s.vram_size != size) ||
-		    (n >= 24 && (s.vram_free > size || (s.vram_free & (PG - 1)))) ||
-		    (n >= dev_end && s.device != (__u32)c->dev)) {
+	if (o->cls == C_QUERY) {
+		memset(&q, 0, sizeof(q));
+		memcpy(&q, p, umin(n, sizeof(q)));
+		if ((n >= 8 && q.vram_size != size) ||
+		    (n >= 16 && (q.vram_free > size || (q.vram_free & (PG - 1)))) ||
+		    (n >= 20 && q.device != (__u32)c->dev) ||
+		    (n >= 24 && q.pad)) {
 			snprintf(w->why, sizeof(w->why),
-				 "stats: uapi_version %#x prepare %u vram_size %llu, vram_free <= it, device %d (got %#x %u %llu %llu %u)",
-				 VRAMSIM_UAPI_MAJOR << 16 | VRAMSIM_UAPI_MINOR, g_prepare,
-				 (unsigned long long)size, c->dev, s.uapi_version, s.prepare,
-				 (unsigned long long)s.vram_size, (unsigned long long)s.vram_free,
-				 s.device);
+				 "query: vram_size %llu, vram_free <= it, device %d, pad 0 (got %llu %llu %u %#x)",
+				 (unsigned long long)size, c->dev,
+				 (unsigned long long)q.vram_size, (unsigned long long)q.vram_free,
+				 q.device, q.pad);
 			return false;
 		}
 	} else if (o->cls == C_CORE_VALID) {
@@ -1732,29 +1752,75 @@ static int op_kill(struct worker *w)
 	return 1;
 }
 
-static int op_stats(struct worker *w)
-{
-	struct outcome o;
-	struct call c;
-	unsigned int i;
-
-	for (i = 0; i < 64; i++)
-		w->in[i] = rnd(w);
-	init_call(w, &c, "stats", DRM_IOCTL_VRAMSIM_STATS, false);
-	c.cmd = mutate_cmd(w, c.cmd, 300);
-	do_call(w, &c, &o);
-	return 1;
-}
-
 static unsigned int random_dir_size(struct worker *w, unsigned int type, unsigned int nr)
 {
 	return _IOC(below(w, 4), type, nr, pick_size(w, 8 * (1 + below(w, 8))));
 }
 
-/* Driver numbers past the three commands: 0x43..0x9f. */
+/*
+ * The debugfs stats of a random device, checked where they cannot change:
+ * the policy, the size, the device number.  Device 1 removed meanwhile:
+ * ENODEV (the QUERY vs_stats() ends with), or ENOENT (its files were gone
+ * and the fd already points at the new device 1).
+ */
+static void check_stats_file(struct worker *w)
+{
+	struct vramsim_stats s;
+	unsigned int gen0;
+	int dev = pick_dev(w), err;
+
+	gen0 = dev1_gen();
+	err = -vs_stats(w->fds[dev], &s);
+	if ((err == ENODEV || err == ENOENT) && dev1_gone(dev, gen0)) {
+		w->t.enodev++;
+		return;
+	}
+	if (err) {
+		w->t.errno_bad++;
+		note(w, PR_ERRNO, "debugfs stats of device %d: %s", dev, ename(err));
+	} else if (s.prepare != g_prepare || s.vram_size != g_vram_sizes[dev] ||
+		   s.device != (__u32)dev || s.vram_free > s.vram_size) {
+		w->t.struct_bad++;
+		note(w, PR_STRUCT,
+		     "debugfs stats of device %d: prepare %s, vram_size %llu, device %u, vram_free %llu",
+		     dev, vramsim_prepare_name(s.prepare), (unsigned long long)s.vram_size,
+		     s.device, (unsigned long long)s.vram_free);
+	}
+}
+
+/*
+ * QUERY with its encoding mutated; now and then the empty number 0x00 as
+ * uapi 1.x's STATS encoded it or with any direction and size (EINVAL), or
+ * a read of the debugfs stats.
+ */
+static int op_query(struct worker *w)
+{
+	unsigned int r = below(w, 100), cmd, i;
+	struct outcome o;
+	struct call c;
+
+	if (r < 5) {
+		check_stats_file(w);
+		return 1;
+	}
+	for (i = 0; i < 64; i++)
+		w->in[i] = rnd(w);
+	if (r < 10)
+		cmd = pm(w, 500) ? VRAMSIM_STATS_1_0 : VRAMSIM_STATS_1_3;
+	else if (r < 15)
+		cmd = random_dir_size(w, DRM_IOCTL_BASE, DRM_COMMAND_BASE + 0x00);
+	else
+		cmd = mutate_cmd(w, DRM_IOCTL_VRAMSIM_QUERY, 300);
+	init_call(w, &c, "query", cmd, false);
+	do_call(w, &c, &o);
+	return 1;
+}
+
+/* Driver numbers past the table: 0x44..0x9f. */
 static int op_drv_unknown(struct worker *w)
 {
-	unsigned int nr = DRM_COMMAND_BASE + 3 + below(w, DRM_COMMAND_END - DRM_COMMAND_BASE - 3);
+	const unsigned int first = DRM_COMMAND_BASE + ARRAY_SIZE(drv_cmds);
+	unsigned int nr = first + below(w, DRM_COMMAND_END - first);
 	struct outcome o;
 	struct call c;
 	unsigned int i;
@@ -1832,20 +1898,21 @@ static int op_unplug(struct worker *w)
 	unsigned int s = below(w, NSLOTS);
 	size_t off, len = anon_run(w, s, &off);
 	char *a = slot_addr(w, s) + off;
-	struct drm_vramsim_stats st;
-	int fd, err_stats, err_migrate, i;
+	struct vramsim_stats st;
+	struct drm_vramsim_query q;
+	int fd, err_query, err_migrate, i;
 	struct outcome o;
 	struct call c;
 	__u64 moved, t;
 
 	if (!g_unplug_ok)
-		return op_stats(w);
+		return op_query(w);
 	len = umin(len, SZ_2M);
 	pthread_mutex_lock(&g_dev1_lock);
 	if (dev1_gen() & 1) {
 		/* An earlier re-creation failed: there is no device 1. */
 		pthread_mutex_unlock(&g_dev1_lock);
-		return op_stats(w);
+		return op_query(w);
 	}
 	w->t.unplugs++;
 	if (len) {
@@ -1869,13 +1936,13 @@ static int op_unplug(struct worker *w)
 		return 1;
 	}
 	w->t.unplug_us[0] += now_us() - t;
-	err_stats = -vs_stats(g_fds[1], &st);
+	err_query = -vs_query(g_fds[1], &q);
 	err_migrate = -vs_migrate(g_fds[1], VRAMSIM_TO_DEV, args_addr(w, AP_BUF), PG, NULL);
-	if (err_stats != ENODEV || err_migrate != ENODEV) {
+	if (err_query != ENODEV || err_migrate != ENODEV) {
 		w->t.unplug_enodev_bad++;
 		note(w, PR_ERRNO,
-		     "UNPLUG: device 1 removed, its open file: STATS -> %s, MIGRATE_TO_DEVICE -> %s; expected ENODEV",
-		     ename(err_stats), ename(err_migrate));
+		     "UNPLUG: device 1 removed, its open file: QUERY -> %s, MIGRATE_TO_DEVICE -> %s; expected ENODEV",
+		     ename(err_query), ename(err_migrate));
 	}
 	fd = vramsim_open_device(1);
 	if (fd >= 0) {
@@ -1895,9 +1962,9 @@ static int op_unplug(struct worker *w)
 		pthread_mutex_unlock(&g_dev1_lock);
 		return 1;
 	}
-	if (vs_stats(fd, &st) || st.device != 1 || st.vram_size != g_vram_sizes[1]) {
+	if (vs_query(fd, &q) || q.device != 1 || q.vram_size != g_vram_sizes[1]) {
 		note(w, PR_OTHER, "UNPLUG: the new device 1 says device %u, %llu bytes of VRAM",
-		     st.device, (unsigned long long)st.vram_size);
+		     q.device, (unsigned long long)q.vram_size);
 		w->t.sys_bad++;
 	}
 	if (dup2(fd, g_fds[1]) < 0)
@@ -2028,7 +2095,7 @@ static const struct op {
 	{ "arena", 1800, op_arena },		/* fuzzed migrate in the arena */
 	{ "huge", 400, op_huge },		/* ... in the 1 TiB region */
 	{ "wild", 1500, op_wild },		/* ... anywhere, mostly invalid */
-	{ "stats", 1400, op_stats },
+	{ "query", 1400, op_query },
 	{ "drvnr", 1600, op_drv_unknown },	/* driver numbers past the table */
 	{ "core", 1500, op_core },		/* core DRM numbers */
 	{ "type", 400, op_foreign },		/* other ioctl types */
@@ -2186,7 +2253,7 @@ static bool probe_ram_walk(void)
 }
 
 /* Device @d's state at the end (counters since it was last created). */
-static void print_device(int d, const struct drm_vramsim_stats *st, unsigned long calls)
+static void print_device(int d, const struct vramsim_stats *st, unsigned long calls)
 {
 	ksft_print_msg("device %d (%u): free %llu of %llu, pending %llu, live %llu, splits %llu\n",
 		       d, st->device, (unsigned long long)st->vram_free,
@@ -2229,7 +2296,7 @@ int main(int argc, char **argv)
 	unsigned long calls = 100000, done = 0;
 	unsigned long long seed = 0;
 	bool seeded = false, crashed = false;
-	struct drm_vramsim_stats st, sts[MAX_DEVS] = { 0 };
+	struct vramsim_stats st, sts[MAX_DEVS] = { 0 };
 	struct tally t = { 0 };
 	int nthreads = 4, i, j, e, d, opt;
 	char num[16];
@@ -2271,8 +2338,9 @@ int main(int argc, char **argv)
 	g_fd = vramsim_open_render_node();
 	if (g_fd < 0)
 		ksft_exit_skip("no vramsim render node (modprobe vramsim)\n");
-	if (vs_stats(g_fd, &st))
-		ksft_exit_fail_msg("DRM_IOCTL_VRAMSIM_STATS: %s\n", strerror(errno));
+	e = -vs_stats(g_fd, &st);
+	if (e)
+		ksft_exit_fail_msg("vramsim's debugfs stats: %s\n", strerror(e));
 	g_fds[0] = g_fd;
 	g_vram_sizes[0] = st.vram_size;
 	g_prepare = st.prepare;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers shared by vramsim's userspace tools: finding the render node,
- * the ioctls, mapping 2 MiB-aligned anonymous buffers (what THP and 2 MiB
- * device folios need), a data pattern every byte of which is checked, and
- * waiting for the VRAM to be whole again.
+ * the ioctls, the driver's counters (from debugfs), mapping 2 MiB-aligned
+ * anonymous buffers (what THP and 2 MiB device folios need), a data
+ * pattern every byte of which is checked, and waiting for the VRAM to be
+ * whole again.
  */
 #ifndef _VRAMSIM_LIB_H_
 #define _VRAMSIM_LIB_H_
@@ -12,23 +13,37 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "vramsim_drm.h"
 
 #define VRAMSIM_SZ_2M	(2UL << 20)
 
-/* drm_vramsim_stats.prepare as the module parameter spells it. */
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
+/* Folio orders the driver counts: 0 (4 KiB) to 9 (2 MiB). */
+#define VRAMSIM_NR_ORDERS	10
+
+/* The policies, as the module parameter prepare and debugfs spell them. */
+#define VRAMSIM_NR_PREPARE	3
+
+/* vramsim_stats.prepare as the module parameter spells it. */
 static inline const char *vramsim_prepare_name(unsigned int prepare)
 {
-	static const char * const names[] = { "driver", "alloc", "core" };
+	static const char * const names[VRAMSIM_NR_PREPARE] = { "driver", "alloc", "core" };
 
-	return prepare < 3 ? names[prepare] : "?";
+	return prepare < VRAMSIM_NR_PREPARE ? names[prepare] : "?";
 }
 
 /*
@@ -139,11 +154,189 @@ static inline bool on_device(const void *addr)
 #define VRAMSIM_TO_DEV	DRM_IOCTL_VRAMSIM_MIGRATE_TO_DEVICE
 #define VRAMSIM_TO_RAM	DRM_IOCTL_VRAMSIM_MIGRATE_TO_RAM
 
-/* DRM_IOCTL_VRAMSIM_STATS: 0 or -errno. */
-static inline int vs_stats(int fd, struct drm_vramsim_stats *s)
+/* DRM_IOCTL_VRAMSIM_QUERY: 0 or -errno. */
+static inline int vs_query(int fd, struct drm_vramsim_query *q)
 {
+	memset(q, 0, sizeof(*q));
+	return ioctl(fd, DRM_IOCTL_VRAMSIM_QUERY, q) ? -errno : 0;
+}
+
+/*
+ * The driver's state and counters, from the debugfs file "stats" of a
+ * device (DRM_IOCTL_VRAMSIM_STATS in uapi 1.x; debugging aids, not ABI).
+ * Counts are since the device was created, except vram_free, pending_frees
+ * and live_folios, which are the state now.
+ */
+struct vramsim_stats {
+	__u32 prepare;		/* index for vramsim_prepare_name() */
+	__u64 vram_size;
+	__u64 vram_free;
+	__u64 pending_frees;
+	__u64 splits;
+	__u64 live_folios[VRAMSIM_NR_ORDERS];
+	__u64 allocs[VRAMSIM_NR_ORDERS];
+	__u64 frees[VRAMSIM_NR_ORDERS];
+	__u64 evictions;
+	__u64 evicted_bytes;
+	__u64 evict_skipped;
+	__u64 peer_bytes;
+	__u32 device;
+};
+
+/*
+ * The debugfs directory of the vramsim device whose node @fd is open
+ * (/sys/kernel/debug/dri/vramsim or .../vramsim.<n>): DRM names it after
+ * the parent of the node's device, the faux device, whose name is the
+ * last component of /sys/dev/char/<major>:<minor>/device.  0 or -errno.
+ */
+static inline int vramsim_debugfs_dir(int fd, char *dir, size_t len)
+{
+	char link[256], path[64];
+	const char *name;
+	struct stat st;
+	ssize_t n;
+
+	if (fstat(fd, &st))
+		return -errno;
+	if (!S_ISCHR(st.st_mode))
+		return -ENOTTY;
+	snprintf(path, sizeof(path), "/sys/dev/char/%u:%u/device",
+		 major(st.st_rdev), minor(st.st_rdev));
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = '\0';
+	name = strrchr(link, '/');
+	name = name ? name + 1 : link;
+	if (strncmp(name, "vramsim", 7) || (name[7] && name[7] != '.'))
+		return -ENODEV;
+	snprintf(dir, len, "/sys/kernel/debug/dri/%.40s", name);
+	return 0;
+}
+
+/*
+ * Parse the "key: value" lines of a stats file into @s: 0, or -EPROTO if
+ * a key is missing or malformed.  Unknown keys are skipped (not ABI: the
+ * file may grow).
+ */
+static inline int vramsim_parse_stats(char *text, struct vramsim_stats *s)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+		int n;		/* values; 0: the policy's name */
+	} keys[] = {
+#define VS_KEY(f, n)	{ #f, offsetof(struct vramsim_stats, f), n }
+		VS_KEY(prepare, 0),
+		VS_KEY(vram_size, 1),
+		VS_KEY(vram_free, 1),
+		VS_KEY(pending_frees, 1),
+		VS_KEY(splits, 1),
+		VS_KEY(live_folios, VRAMSIM_NR_ORDERS),
+		VS_KEY(allocs, VRAMSIM_NR_ORDERS),
+		VS_KEY(frees, VRAMSIM_NR_ORDERS),
+		VS_KEY(evictions, 1),
+		VS_KEY(evicted_bytes, 1),
+		VS_KEY(evict_skipped, 1),
+		VS_KEY(peer_bytes, 1),
+		VS_KEY(device, -1),	/* a __u32 */
+#undef VS_KEY
+	};
+	const unsigned int nkeys = ARRAY_SIZE(keys);
+	unsigned int seen = 0, k;
+	char *line, *next, *val, *end;
+	int i;
+
+	for (line = text; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		val = strstr(line, ": ");
+		if (!val)
+			continue;
+		*val = '\0';
+		val += 2;
+		for (k = 0; k < nkeys && strcmp(line, keys[k].key); k++)
+			;
+		if (k == nkeys)
+			continue;
+		if (keys[k].n == 0) {
+			for (i = 0; i < VRAMSIM_NR_PREPARE &&
+			     strcmp(val, vramsim_prepare_name(i)); i++)
+				;
+			if (i == VRAMSIM_NR_PREPARE)
+				return -EPROTO;
+			s->prepare = i;
+		} else if (keys[k].n < 0) {
+			errno = 0;
+			*(__u32 *)((char *)s + keys[k].off) = strtoul(val, &end, 10);
+			if (errno || end == val || *end)
+				return -EPROTO;
+		} else {
+			__u64 *v = (__u64 *)((char *)s + keys[k].off);
+
+			for (i = 0; i < keys[k].n; i++) {
+				errno = 0;
+				v[i] = strtoull(val, &end, 10);
+				if (errno || end == val)
+					return -EPROTO;
+				val = end;
+			}
+			if (*val)
+				return -EPROTO;
+		}
+		seen |= 1U << k;
+	}
+	return seen == (1U << nkeys) - 1 ? 0 : -EPROTO;
+}
+
+/* File @path into @buf (at most @len - 1 bytes, then a NUL): 0 or -errno. */
+static inline int vramsim_read_file(const char *path, char *buf, size_t len)
+{
+	size_t n = 0;
+	ssize_t r = 0;
+	int f, ret = 0;
+
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return -errno;
+	while (n < len - 1 && (r = read(f, buf + n, len - 1 - n)) > 0)
+		n += r;
+	if (r < 0)
+		ret = -errno;
+	close(f);
+	buf[n] = '\0';
+	return ret;
+}
+
+/*
+ * The stats of the vramsim device whose node @fd is open, from its
+ * debugfs file "stats" (needs root and debugfs): 0 or -errno.  Like the
+ * ioctls, -ENODEV once the device was removed (num_devices lowered): a
+ * QUERY after the read tells, and that it succeeds says the file read was
+ * this device's (the node's minor cannot have gone to another device while
+ * this one lived).
+ */
+static inline int vs_stats(int fd, struct vramsim_stats *s)
+{
+	struct drm_vramsim_query q;
+	char dir[96], path[128], text[2048];
+	int ret, qret;
+
 	memset(s, 0, sizeof(*s));
-	return ioctl(fd, DRM_IOCTL_VRAMSIM_STATS, s) ? -errno : 0;
+	ret = vramsim_debugfs_dir(fd, dir, sizeof(dir));
+	if (!ret) {
+		snprintf(path, sizeof(path), "%s/stats", dir);
+		ret = vramsim_read_file(path, text, sizeof(text));
+	}
+	qret = vs_query(fd, &q);
+	if (qret)
+		return qret;
+	if (!ret)
+		ret = vramsim_parse_stats(text, s);
+	if (!ret && (s->device != q.device || s->vram_size != q.vram_size))
+		ret = -EPROTO;
+	return ret;
 }
 
 /*
@@ -165,7 +358,7 @@ static inline int vs_migrate(int fd, unsigned long req, void *addr, size_t len,
 	return ret;
 }
 
-static inline __u64 live_folios(const struct drm_vramsim_stats *s)
+static inline __u64 live_folios(const struct vramsim_stats *s)
 {
 	__u64 n = 0;
 	int i;
@@ -206,7 +399,7 @@ static inline long vram_backing_pages(unsigned int dev)
  * pages are freed before the block goes back to the buddy, under the same
  * lock: a whole buddy with backing pages left is a leak).
  */
-static inline bool wait_vram_idle(int fd, struct drm_vramsim_stats *s)
+static inline bool wait_vram_idle(int fd, struct vramsim_stats *s)
 {
 	int i;
 
@@ -265,6 +458,29 @@ static inline int read_param(const char *name, char *buf, size_t len)
 	}
 	fclose(f);
 	return ret;
+}
+
+/*
+ * Device @dev's VRAM size as the module parameter vram_size gives it (its
+ * entry of the list, or the last), or 0.
+ */
+static inline __u64 vramsim_param_vram_size(unsigned int dev)
+{
+	char buf[160], *p = buf, *end;
+	unsigned long long size = 0;
+	unsigned int i;
+
+	if (read_param("vram_size", buf, sizeof(buf)))
+		return 0;
+	for (i = 0; i <= dev; i++) {
+		size = strtoull(p, &end, 10);
+		if (end == p)
+			return 0;
+		if (*end != ',')
+			break;
+		p = end + 1;
+	}
+	return size;
 }
 
 /*

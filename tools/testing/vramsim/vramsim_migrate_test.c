@@ -2,7 +2,9 @@
 /*
  * Userspace tests of vramsim's migration ioctls, run in the guest with the
  * module loaded: data survive every trip to the device and back, the
- * counters say where the folios are, and nothing leaks.
+ * counters say where the folios are, and nothing leaks.  Then the rest of
+ * the uapi (2.0): DRM_IOCTL_VRAMSIM_QUERY, the version, the number STATS
+ * had in 1.x, and the debugfs file the counters moved to.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -41,7 +43,7 @@
 
 FIXTURE(vramsim) {
 	int fd;
-	struct drm_vramsim_stats s;
+	struct vramsim_stats s;
 };
 
 FIXTURE_VARIANT(vramsim) {
@@ -71,7 +73,7 @@ FIXTURE_SETUP(vramsim)
 
 FIXTURE_TEARDOWN(vramsim)
 {
-	struct drm_vramsim_stats s;
+	struct vramsim_stats s;
 
 	/* Every test must leave the VRAM as it found it. */
 	EXPECT_TRUE(wait_vram_idle(self->fd, &s))
@@ -94,7 +96,7 @@ FIXTURE_TEARDOWN(vramsim)
 static void migrate_and_fault_back(struct __test_metadata *_metadata, int fd,
 				   int advice, bool thp, size_t len)
 {
-	struct drm_vramsim_stats s;
+	struct vramsim_stats s;
 	__u64 moved;
 	char *buf;
 	long bad;
@@ -136,7 +138,7 @@ TEST_F_TIMEOUT(vramsim, migrate_64m, MIGRATE_TIMEOUT) { MIGRATE_AND_FAULT_BACK(S
 TEST_F_TIMEOUT(vramsim, migrate_back_explicitly, MIGRATE_TIMEOUT)
 {
 	size_t len = SZ_4M + 3 * SZ_4K;
-	struct drm_vramsim_stats s;
+	struct vramsim_stats s;
 	__u64 moved;
 	char *buf;
 
@@ -160,7 +162,7 @@ TEST_F_TIMEOUT(vramsim, migrate_back_explicitly, MIGRATE_TIMEOUT)
 TEST_F_TIMEOUT(vramsim, munmap_frees, MIGRATE_TIMEOUT)
 {
 	size_t len = SZ_4M;
-	struct drm_vramsim_stats s;
+	struct vramsim_stats s;
 	__u64 moved;
 	char *buf;
 
@@ -177,7 +179,7 @@ TEST_F_TIMEOUT(vramsim, munmap_frees, MIGRATE_TIMEOUT)
 TEST_F_TIMEOUT(vramsim, partial_munmap_splits, MIGRATE_TIMEOUT)
 {
 	size_t len = SZ_2M;
-	struct drm_vramsim_stats before, s;
+	struct vramsim_stats before, s;
 	__u64 moved;
 	char *buf;
 
@@ -239,7 +241,7 @@ TEST_F_TIMEOUT(vramsim, fork_with_device_pages, MIGRATE_TIMEOUT)
 TEST_F_TIMEOUT(vramsim, out_of_vram, MIGRATE_TIMEOUT)
 {
 	size_t len = self->s.vram_size + SZ_4M;
-	struct drm_vramsim_stats s;
+	struct vramsim_stats s;
 	__u64 moved, moved2;
 	char *buf, *more;
 	char evict[8];
@@ -278,7 +280,7 @@ TEST_F_TIMEOUT(vramsim, out_of_vram, MIGRATE_TIMEOUT)
 TEST_F_TIMEOUT(vramsim, bad_input, MIGRATE_TIMEOUT)
 {
 	struct drm_vramsim_migrate m;
-	struct drm_vramsim_stats s;
+	struct vramsim_stats s;
 	char *buf, *file;
 	__u64 moved;
 	int fd = self->fd;
@@ -389,6 +391,202 @@ TEST_F_TIMEOUT(vramsim, unload_with_live_pages, MIGRATE_TIMEOUT)
 	ASSERT_EQ(system(cmd), 0);
 	self->fd = vramsim_open_render_node();
 	ASSERT_GE(self->fd, 0);
+}
+
+/* --- uapi 2.0: QUERY, the version, STATS gone to debugfs ---------------- */
+
+/* vramsim loaded and device 0's VRAM idle: its render node, or -1. */
+static int open_idle(struct __test_metadata *_metadata)
+{
+	struct vramsim_stats s;
+	int fd = vramsim_open_render_node();
+
+	if (fd < 0)
+		return -1;
+	EXPECT_TRUE(wait_vram_idle(fd, &s));
+	return fd;
+}
+
+/*
+ * QUERY: the size the module parameter gave, all of it free when idle,
+ * device 0; a migration's bytes in use while they are on the device.
+ */
+TEST(query)
+{
+	struct drm_vramsim_query q;
+	__u64 size = vramsim_param_vram_size(0), moved;
+	int fd = open_idle(_metadata);
+	char *buf;
+
+	ASSERT_GE(fd, 0) TH_LOG("no vramsim render node: is the module loaded?");
+	ASSERT_NE(size, 0);
+	ASSERT_EQ(vs_query(fd, &q), 0);
+	EXPECT_EQ(q.vram_size, size);
+	EXPECT_EQ(q.vram_free, size);
+	EXPECT_EQ(q.device, 0);
+	EXPECT_EQ(q.pad, 0);
+
+	buf = vramsim_map_aligned(SZ_4M, MADV_HUGEPAGE);
+	ASSERT_NE(buf, NULL);
+	fill(buf, SZ_4M, 21);
+	ASSERT_EQ(vs_migrate(fd, TO_DEV, buf, SZ_4M, &moved), 0);
+	ASSERT_EQ(moved, SZ_4M);
+	ASSERT_EQ(vs_query(fd, &q), 0);
+	EXPECT_EQ(q.vram_size, size);
+	EXPECT_EQ(q.vram_free, size - SZ_4M);
+	ASSERT_EQ(vs_migrate(fd, TO_RAM, buf, SZ_4M, &moved), 0);
+	EXPECT_EQ(check(buf, SZ_4M, 21), -1);
+	munmap(buf, SZ_4M);
+	close(fd);
+}
+
+/*
+ * QUERY is output only (_IOR): whatever the caller's structure holds, pad
+ * included, comes back overwritten, never refused; an encoding with the
+ * write bit copies nothing in either.  A shorter structure (an older
+ * caller) gets what fits, a longer one (a newer caller) zeroes past it.
+ */
+TEST(query_output_only)
+{
+	struct drm_vramsim_query q, ref;
+	unsigned char big[32];	/* a newer caller's structure */
+	__u64 size = vramsim_param_vram_size(0);
+	int fd = open_idle(_metadata);
+	unsigned int i;
+
+	ASSERT_GE(fd, 0);
+	memset(&q, 0xa5, sizeof(q));
+	ASSERT_EQ(ioctl(fd, DRM_IOCTL_VRAMSIM_QUERY, &q), 0);
+	EXPECT_EQ(q.vram_size, size);
+	EXPECT_EQ(q.vram_free, size);
+	EXPECT_EQ(q.device, 0);
+	EXPECT_EQ(q.pad, 0);
+	ref = q;
+
+	memset(&q, 0xa5, sizeof(q));
+	ASSERT_EQ(ioctl(fd, DRM_IOWR(DRM_COMMAND_BASE + DRM_VRAMSIM_QUERY,
+				     struct drm_vramsim_query), &q), 0);
+	EXPECT_EQ(memcmp(&q, &ref, sizeof(q)), 0);
+
+	memset(&q, 0xa5, sizeof(q));
+	ASSERT_EQ(ioctl(fd, DRM_IOR(DRM_COMMAND_BASE + DRM_VRAMSIM_QUERY, __u64), &q), 0);
+	EXPECT_EQ(q.vram_size, size);
+	EXPECT_EQ(q.device, 0xa5a5a5a5);
+	EXPECT_EQ(q.pad, 0xa5a5a5a5);
+
+	memset(big, 0xa5, sizeof(big));
+	ASSERT_EQ(ioctl(fd, DRM_IOR(DRM_COMMAND_BASE + DRM_VRAMSIM_QUERY, char[32]), big), 0);
+	EXPECT_EQ(memcmp(big, &ref, sizeof(ref)), 0);
+	for (i = sizeof(ref); i < sizeof(big); i++)
+		EXPECT_EQ(big[i], 0) TH_LOG("byte %u past the structure", i);
+	close(fd);
+}
+
+/*
+ * The number DRM_IOCTL_VRAMSIM_STATS had in 1.x (0x00) is empty: EINVAL
+ * for a 1.x caller (1.0's 280 bytes, 1.1-1.3's 320) and any other
+ * encoding, with nothing copied back.
+ */
+TEST(stats_ioctl_gone)
+{
+	const unsigned long cmds[] = {
+		_IOR(DRM_IOCTL_BASE, DRM_COMMAND_BASE + 0x00, char[280]),
+		_IOR(DRM_IOCTL_BASE, DRM_COMMAND_BASE + 0x00, char[320]),
+		_IO(DRM_IOCTL_BASE, DRM_COMMAND_BASE + 0x00),
+		_IOWR(DRM_IOCTL_BASE, DRM_COMMAND_BASE + 0x00, char[24]),
+	};
+	unsigned char buf[320];
+	int fd = open_idle(_metadata);
+	unsigned int i, j;
+
+	ASSERT_GE(fd, 0);
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		memset(buf, 0x5a, sizeof(buf));
+		errno = 0;
+		EXPECT_EQ(ioctl(fd, cmds[i], buf), -1);
+		EXPECT_EQ(errno, EINVAL) TH_LOG("cmd %#lx", cmds[i]);
+		for (j = 0; j < sizeof(buf) && buf[j] == 0x5a; j++)
+			;
+		EXPECT_EQ(j, sizeof(buf)) TH_LOG("cmd %#lx wrote byte %u", cmds[i], j);
+	}
+	close(fd);
+}
+
+/* DRM_IOCTL_VERSION: vramsim 2.0, the uapi's version. */
+TEST(version)
+{
+	char name[16] = "";
+	struct drm_version v = {
+		.name_len = sizeof(name) - 1,
+		.name = name,
+	};
+	int fd = vramsim_open_render_node();
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(ioctl(fd, DRM_IOCTL_VERSION, &v), 0);
+	EXPECT_EQ(v.version_major, 2);
+	EXPECT_EQ(v.version_minor, 0);
+	EXPECT_EQ(v.version_major, VRAMSIM_UAPI_MAJOR);
+	EXPECT_EQ(v.version_minor, VRAMSIM_UAPI_MINOR);
+	EXPECT_STREQ(name, "vramsim");
+	close(fd);
+}
+
+/*
+ * The debugfs file "stats" of the node's device (found from the node, as
+ * vs_stats() does): every key, in order, one "key: value" line each, the
+ * per-order ones with ten values; the policy and size the module
+ * parameters say, device 0, and what QUERY says.
+ */
+TEST(debugfs_stats)
+{
+	static const char * const keys[] = {
+		"prepare", "vram_size", "vram_free", "pending_frees", "splits",
+		"live_folios", "allocs", "frees", "evictions", "evicted_bytes",
+		"evict_skipped", "peer_bytes", "device",
+	};
+	char dir[96], path[128], text[2048], prepare[16], *line, *next;
+	struct drm_vramsim_query q;
+	struct vramsim_stats s;
+	int fd = open_idle(_metadata);
+	unsigned int k = 0;
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(vramsim_debugfs_dir(fd, dir, sizeof(dir)), 0);
+	EXPECT_STREQ(dir, "/sys/kernel/debug/dri/vramsim");
+	snprintf(path, sizeof(path), "%s/stats", dir);
+	ASSERT_EQ(vramsim_read_file(path, text, sizeof(text)), 0);
+	for (line = text; *line && k < ARRAY_SIZE(keys); line = next, k++) {
+		size_t len = strlen(keys[k]);
+		char *tok, *save, *end;
+		int values = 0;
+
+		next = strchr(line, '\n');
+		ASSERT_NE(next, NULL);
+		*next++ = '\0';
+		ASSERT_TRUE(!strncmp(line, keys[k], len) && !strncmp(line + len, ": ", 2))
+			TH_LOG("line %u: \"%s\", expected key %s", k + 1, line, keys[k]);
+		for (tok = strtok_r(line + len + 2, " ", &save); tok;
+		     tok = strtok_r(NULL, " ", &save), values++) {
+			if (k)	/* all but the policy's name are numbers */
+				strtoull(tok, &end, 10);
+			EXPECT_TRUE(!k || (end != tok && !*end)) TH_LOG("%s: \"%s\"", keys[k], tok);
+		}
+		EXPECT_EQ(values, k >= 5 && k <= 7 ? VRAMSIM_NR_ORDERS : 1) TH_LOG("%s", keys[k]);
+	}
+	EXPECT_EQ(k, ARRAY_SIZE(keys));
+	EXPECT_STREQ(line, "");
+
+	ASSERT_EQ(vs_stats(fd, &s), 0);
+	ASSERT_EQ(vs_query(fd, &q), 0);
+	ASSERT_EQ(read_param("prepare", prepare, sizeof(prepare)), 0);
+	EXPECT_STREQ(vramsim_prepare_name(s.prepare), prepare);
+	EXPECT_EQ(s.vram_size, vramsim_param_vram_size(0));
+	EXPECT_EQ(s.vram_free, q.vram_free);
+	EXPECT_EQ(s.device, 0);
+	EXPECT_EQ(s.pending_frees, 0);
+	EXPECT_EQ(live_folios(&s), 0);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN

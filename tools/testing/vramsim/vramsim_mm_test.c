@@ -103,7 +103,7 @@
 #define MM_FIXTURE_FIELDS		\
 	int fd;				\
 	double t0;			\
-	struct drm_vramsim_stats s;	\
+	struct vramsim_stats s;	\
 	char thp_saved[16];		\
 	char tmpfile[256]
 
@@ -174,7 +174,7 @@ static int thp_read_mode(char *mode, size_t len)
 }
 
 static void common_setup(struct __test_metadata *_metadata, int *fd,
-			 struct drm_vramsim_stats *s, char *thp_saved, char *tmpfile,
+			 struct vramsim_stats *s, char *thp_saved, char *tmpfile,
 			 double *t0)
 {
 	*t0 = now_ms();
@@ -191,7 +191,7 @@ static void common_setup(struct __test_metadata *_metadata, int *fd,
 static void common_teardown(struct __test_metadata *_metadata, char *thp_saved,
 			    char *tmpfile, double t0)
 {
-	struct drm_vramsim_stats s;
+	struct vramsim_stats s;
 	int fd;
 
 	/* Run times vary a lot under TCG: say what each test took. */
@@ -298,7 +298,7 @@ static long check_zero(const void *buf, size_t off, size_t len)
 
 static __u64 vram_used(int fd)
 {
-	struct drm_vramsim_stats s;
+	struct vramsim_stats s;
 
 	if (vs_stats(fd, &s))
 		return ~0ULL;
@@ -308,7 +308,7 @@ static __u64 vram_used(int fd)
 /* Wait (up to 5 s) for exactly @bytes of VRAM free, no free pending. */
 static bool wait_vram_free(int fd, __u64 bytes)
 {
-	struct drm_vramsim_stats s;
+	struct vramsim_stats s;
 	int i;
 
 	for (i = 0; i < 500; i++) {
@@ -323,7 +323,7 @@ static bool wait_vram_free(int fd, __u64 bytes)
 
 static __u64 nr_live(int fd)
 {
-	struct drm_vramsim_stats s;
+	struct vramsim_stats s;
 
 	if (vs_stats(fd, &s))
 		return ~0ULL;
@@ -773,7 +773,7 @@ TEST_F_TIMEOUT(mm, madvise_device_thp, MM_TIMEOUT)
  */
 TEST_F_TIMEOUT(mm, to_ram_untouched, MM_TIMEOUT)
 {
-	struct drm_vramsim_stats before, after;
+	struct vramsim_stats before, after;
 	size_t len = SZ_16M;
 	unsigned long rss0, rss1;
 	long resident, bad;
@@ -985,7 +985,7 @@ TEST_F_TIMEOUT(mm1, to_dev_killable, MM_TIMEOUT) { kill_walk(_metadata, self->fd
  */
 TEST_F_TIMEOUT(mm1, nohugepage, MM_TIMEOUT)
 {
-	struct drm_vramsim_stats before, after;
+	struct vramsim_stats before, after;
 	size_t len = SZ_4M;
 	__u64 moved;
 	char *buf;
@@ -1133,7 +1133,7 @@ TEST_F_TIMEOUT(mm1, fork_shared_device_thp, MM_TIMEOUT)
 		{ "MIGRATE_TO_RAM in the child", SHARED_TO_RAM, true },
 		{ "a fault in the child", SHARED_FAULT, true },
 	};
-	struct drm_vramsim_stats s;
+	struct vramsim_stats s;
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -1168,7 +1168,7 @@ TEST_F_TIMEOUT(mm1, fork_shared_device_thp, MM_TIMEOUT)
  */
 TEST_F_TIMEOUT(mm1, fork_shared_thp_fragmented_vram, MM_TIMEOUT)
 {
-	struct drm_vramsim_stats s, before, after;
+	struct vramsim_stats s, before, after;
 	size_t hog_len, off;
 	char *hog, *frag, *buf;
 	unsigned int i;
@@ -1248,7 +1248,7 @@ TEST_F_TIMEOUT(mm1, fork_shared_thp_fragmented_vram, MM_TIMEOUT)
  */
 TEST_F_TIMEOUT(mm1, thp_disable_prctl, MM_TIMEOUT)
 {
-	struct drm_vramsim_stats before, after;
+	struct vramsim_stats before, after;
 	size_t len = SZ_4M;
 	__u64 moved;
 	char *buf;
@@ -1281,7 +1281,7 @@ TEST_F_TIMEOUT(mm1, thp_disable_prctl, MM_TIMEOUT)
  */
 TEST_F_TIMEOUT(mm1, thp_never, MM_TIMEOUT)
 {
-	struct drm_vramsim_stats before, after;
+	struct vramsim_stats before, after;
 	size_t len = SZ_4M;
 	char mode[16];
 	char *buf, *adv;
@@ -1336,7 +1336,7 @@ TEST_F_TIMEOUT(mm1, thp_never, MM_TIMEOUT)
  */
 TEST_F_TIMEOUT(mm1, thp_roundtrip, MM_TIMEOUT)
 {
-	struct drm_vramsim_stats before, after;
+	struct vramsim_stats before, after;
 	size_t len = SZ_4M;
 	__u64 moved;
 	char *buf;

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Module-level tests of vramsim, in the guest, as TAP: load and unload,
-# DRM nodes, debugfs, module parameters (good and bad), no leak on unload.
+# DRM nodes, debugfs (vram, stats, bench), module parameters (good and
+# bad), no leak on unload.
 set -u
 . "$(dirname "$0")/guest/lib.sh"
 
@@ -19,7 +20,7 @@ unload() { ! loaded || rmmod vramsim; }
 mark() { dmesg -c >/dev/null; }
 
 echo "TAP version 13"
-echo "1..24"
+echo "1..25"
 
 unload
 mark
@@ -36,6 +37,16 @@ check "default vram_size is 512M" sh -c '[ "$(cat /sys/module/vramsim/parameters
 default=$(cat /sys/module/vramsim/parameters/prepare 2>/dev/null)
 check "default prepare is driver (core on a core-reset kernel): $default" \
 	sh -c "[ '$default' = driver ] || [ '$default' = core ]"
+# The counters (uapi 1.x's STATS ioctl): every key in order, one per line.
+keys="prepare vram_size vram_free pending_frees splits live_folios allocs frees"
+keys="$keys evictions evicted_bytes evict_skipped peer_bytes device"
+check "debugfs stats file: every key, the defaults, device 0" sh -c "
+	f=$VRAMSIM_DEBUGFS/stats
+	[ \"\$(cut -d: -f1 \$f | tr '\n' ' ')\" = '$keys ' ] &&
+	grep -qx 'prepare: $default' \$f && grep -qx 'vram_size: 536870912' \$f &&
+	grep -qx 'vram_free: 536870912' \$f && grep -qx 'pending_frees: 0' \$f &&
+	grep -qx 'live_folios: 0 0 0 0 0 0 0 0 0 0' \$f && grep -qx 'device: 0' \$f &&
+	[ \$(grep -c '^[a-z_]*: [0-9][0-9 ]*\$' \$f) = 12 ]"
 check "in-kernel alloc/free of 512 order-0 and 8 order-9 folios" sh -c "
 	echo '0 512' > $VRAMSIM_DEBUGFS/bench && echo '9 8' > $VRAMSIM_DEBUGFS/bench &&
 	grep -q 'free: 512MiB' $VRAMSIM_DEBUGFS/vram"
@@ -44,9 +55,11 @@ check "in-kernel alloc/free of 512 order-0 and 8 order-9 folios" sh -c "
 # free-time policy under its users).
 check "bench leaves the device's VRAM and policy alone" sh -c "
 	before=\$(grep -A11 '^order' $VRAMSIM_DEBUGFS/vram) &&
+	stats=\$(cat $VRAMSIM_DEBUGFS/stats) &&
 	echo '0 64' > $VRAMSIM_DEBUGFS/bench && echo '9 2' > $VRAMSIM_DEBUGFS/bench &&
 	after=\$(grep -A11 '^order' $VRAMSIM_DEBUGFS/vram) &&
-	[ \"\$before\" = \"\$after\" ] && grep -q 'prepare=$default' $VRAMSIM_DEBUGFS/vram"
+	[ \"\$before\" = \"\$after\" ] && grep -q 'prepare=$default' $VRAMSIM_DEBUGFS/vram &&
+	[ \"\$stats\" = \"\$(cat $VRAMSIM_DEBUGFS/stats)\" ]"
 check "bad bench input fails with EINVAL" sh -c "
 	for v in 'x' '10 1' '0 0' '9 100000000' '0'; do
 		if /bin/echo \"\$v\" 2>/tmp/bench.err > $VRAMSIM_DEBUGFS/bench; then exit 1; fi
@@ -130,7 +143,10 @@ check "num_devices=3 vram_size=64M,32M: three devices, sizes 64M, 32M, 32M" sh -
 	modprobe vramsim num_devices=3 vram_size=64M,32M &&
 	ls /sys/devices/faux/vramsim/drm /sys/devices/faux/vramsim.1/drm /sys/devices/faux/vramsim.2/drm | grep -c renderD | grep -qx 3 &&
 	grep -q 'total: 64MiB' $dbg/vramsim/vram && grep -q 'total: 32MiB' $dbg/vramsim.1/vram &&
-	grep -q 'total: 32MiB' $dbg/vramsim.2/vram"
+	grep -q 'total: 32MiB' $dbg/vramsim.2/vram &&
+	grep -qx 'device: 0' $dbg/vramsim/stats && grep -qx 'vram_size: 67108864' $dbg/vramsim/stats &&
+	grep -qx 'device: 1' $dbg/vramsim.1/stats && grep -qx 'vram_size: 33554432' $dbg/vramsim.1/stats &&
+	grep -qx 'device: 2' $dbg/vramsim.2/stats && grep -qx 'vram_size: 33554432' $dbg/vramsim.2/stats"
 p=/sys/module/vramsim/parameters/num_devices
 check "num_devices writable: 3 -> 1 removes two devices, 1 -> 2 adds one" sh -c "
 	echo 1 > $p && [ \"\$(cat $p)\" = 1 ] && [ ! -e /sys/devices/faux/vramsim.1 ] &&

@@ -19,6 +19,9 @@
  *                      and another reads it
  *   two_processes      two processes move their buffers between the
  *                      devices in opposite orders at the same time
+ *   query_devices      DRM_IOCTL_VRAMSIM_QUERY and the debugfs stats of
+ *                      each device say which device it is, its size
+ *                      (module parameter vram_size) and, idle, all free
  *
  * Each test ends with both devices' VRAM whole: every block back in the
  * buddy.
@@ -52,7 +55,7 @@
 
 FIXTURE(peer) {
 	int fd[2];
-	struct drm_vramsim_stats s[2];
+	struct vramsim_stats s[2];
 };
 
 FIXTURE_VARIANT(peer) {
@@ -90,7 +93,7 @@ FIXTURE_SETUP(peer)
 
 FIXTURE_TEARDOWN(peer)
 {
-	struct drm_vramsim_stats s;
+	struct vramsim_stats s;
 	int i;
 
 	/* A test that removed device 1 and failed half way: put it back. */
@@ -131,7 +134,7 @@ static bool all_on_device(const char *buf, size_t len)
 	return true;
 }
 
-static __u64 live_2m(const struct drm_vramsim_stats *s)
+static __u64 live_2m(const struct vramsim_stats *s)
 {
 	return s->live_folios[VRAMSIM_NR_ORDERS - 1];
 }
@@ -144,7 +147,7 @@ static __u64 live_2m(const struct drm_vramsim_stats *s)
  */
 TEST_F_TIMEOUT(peer, ping_pong, PEER_TIMEOUT)
 {
-	struct drm_vramsim_stats s[2];
+	struct vramsim_stats s[2];
 	char *buf = map_buf(_metadata, variant->advice, BUF_LEN, 0x9e1);
 	__u64 moved;
 	int r;
@@ -211,7 +214,7 @@ TEST_F_TIMEOUT(peer, ping_pong_readers, PEER_TIMEOUT)
 {
 	char *buf = map_buf(_metadata, variant->advice, BUF_LEN, 0x9e2);
 	struct reader r = { .len = BUF_LEN / 2, .salt = 0x9e2 };
-	struct drm_vramsim_stats s;
+	struct vramsim_stats s;
 	__u64 moved, total = 0;
 	pthread_t th[2];
 	int i, rounds;
@@ -273,7 +276,7 @@ TEST_F_TIMEOUT(peer, peer_evicts, PEER_TIMEOUT)
 	size_t full = self->s[1].vram_size;
 	char *old = map_buf(_metadata, variant->advice, full, 0x9e4);
 	char *buf = map_buf(_metadata, variant->advice, BUF_LEN, 0x9e5);
-	struct drm_vramsim_stats s;
+	struct vramsim_stats s;
 	char on[8];
 	__u64 moved;
 
@@ -314,7 +317,8 @@ TEST_F_TIMEOUT(peer, unplug_holder, PEER_TIMEOUT)
 {
 	char *a = map_buf(_metadata, variant->advice, BUF_LEN, 0x9e6);
 	char *b = map_buf(_metadata, variant->advice, BUF_LEN, 0x9e7);
-	struct drm_vramsim_stats s0, s;
+	struct drm_vramsim_query q;
+	struct vramsim_stats s0, s;
 	__u64 moved;
 
 	ASSERT_NE(a, NULL);
@@ -327,6 +331,7 @@ TEST_F_TIMEOUT(peer, unplug_holder, PEER_TIMEOUT)
 
 	ASSERT_EQ(vramsim_set_num_devices(1), 0);
 	EXPECT_EQ(vramsim_open_device(1), -1);
+	EXPECT_EQ(vs_query(self->fd[1], &q), -ENODEV);
 	EXPECT_EQ(vs_stats(self->fd[1], &s), -ENODEV);
 	EXPECT_EQ(vs_migrate(self->fd[1], TO_DEV, a, BUF_LEN, &moved), -ENODEV);
 	EXPECT_EQ(moved, 0);
@@ -344,6 +349,8 @@ TEST_F_TIMEOUT(peer, unplug_holder, PEER_TIMEOUT)
 	ASSERT_EQ(vramsim_set_num_devices(2), 0);
 	self->fd[1] = vramsim_open_device(1);
 	ASSERT_GE(self->fd[1], 0);
+	ASSERT_EQ(vs_query(self->fd[1], &q), 0);
+	EXPECT_EQ(q.device, 1);
 	ASSERT_EQ(vs_migrate(self->fd[1], TO_DEV, a, BUF_LEN, &moved), 0);
 	EXPECT_EQ(moved, BUF_LEN);
 	ASSERT_EQ(vs_stats(self->fd[1], &s), 0);
@@ -472,6 +479,51 @@ TEST_F_TIMEOUT(peer, two_processes, PEER_TIMEOUT)
 			       WEXITSTATUS(status) == 3 ? "a migration failed or moved less" :
 			       WEXITSTATUS(status) == 4 ? "wrong data" : "setup failed");
 	}
+}
+
+/*
+ * Each device's node says which device it is: QUERY's device, its size
+ * from the module parameter vram_size (a list gives each its own), all of
+ * it free when idle; its debugfs directory, found from the node, is
+ * vramsim or vramsim.<n>, and its stats file says the same.
+ */
+TEST_F_TIMEOUT(peer, query_devices, PEER_TIMEOUT)
+{
+	struct drm_vramsim_query q;
+	struct vramsim_stats s;
+	char dir[96], want[64];
+	__u64 moved;
+	char *buf;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(vs_query(self->fd[i], &q), 0);
+		EXPECT_EQ(q.device, i);
+		EXPECT_EQ(q.vram_size, vramsim_param_vram_size(i));
+		EXPECT_EQ(q.vram_free, q.vram_size);
+		EXPECT_EQ(q.pad, 0);
+		ASSERT_EQ(vramsim_debugfs_dir(self->fd[i], dir, sizeof(dir)), 0);
+		if (i)
+			snprintf(want, sizeof(want), "/sys/kernel/debug/dri/vramsim.%d", i);
+		else
+			snprintf(want, sizeof(want), "/sys/kernel/debug/dri/vramsim");
+		EXPECT_STREQ(dir, want);
+		ASSERT_EQ(vs_stats(self->fd[i], &s), 0);
+		EXPECT_EQ(s.device, i);
+		EXPECT_EQ(s.vram_size, q.vram_size);
+	}
+
+	/* Memory on device 1 is device 1's: device 0's free bytes stay. */
+	buf = map_buf(_metadata, variant->advice, BUF_LEN, 0x9ea);
+	ASSERT_NE(buf, NULL);
+	ASSERT_EQ(vs_migrate(self->fd[1], TO_DEV, buf, BUF_LEN, &moved), 0);
+	ASSERT_EQ(moved, BUF_LEN);
+	ASSERT_EQ(vs_query(self->fd[1], &q), 0);
+	EXPECT_EQ(q.vram_free, q.vram_size - BUF_LEN);
+	ASSERT_EQ(vs_query(self->fd[0], &q), 0);
+	EXPECT_EQ(q.vram_free, q.vram_size);
+	EXPECT_EQ(check(buf, BUF_LEN, 0x9ea), -1);
+	munmap(buf, BUF_LEN);
 }
 
 TEST_HARNESS_MAIN

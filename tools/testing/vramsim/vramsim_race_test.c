@@ -345,7 +345,7 @@ static int modprobe_vramsim(const char *size, const char *prepare)
  * it still have a device.
  */
 static void common_setup(struct __test_metadata *_metadata, int *fd,
-			 struct drm_vramsim_stats *s, char *size, char *prepare)
+			 struct vramsim_stats *s, char *size, char *prepare)
 {
 	ASSERT_EQ(read_param("vram_size", size, 32), 0)
 		TH_LOG("vramsim is not loaded");
@@ -361,7 +361,7 @@ static void common_setup(struct __test_metadata *_metadata, int *fd,
 static void common_teardown(struct __test_metadata *_metadata, int *fd,
 			    const char *size, const char *prepare)
 {
-	struct drm_vramsim_stats s;
+	struct vramsim_stats s;
 
 	if (*fd < 0 && size[0]) {
 		if (access("/sys/module/vramsim", F_OK))
@@ -385,7 +385,7 @@ static void common_teardown(struct __test_metadata *_metadata, int *fd,
 /* Races where it matters whether the memory is THP (2 MiB device folios). */
 FIXTURE(race) {
 	int fd;
-	struct drm_vramsim_stats s;
+	struct vramsim_stats s;
 	char size[32], prepare[16];
 };
 
@@ -417,7 +417,7 @@ FIXTURE_TEARDOWN(race)
 /* Races between processes and the module or debugfs: THP memory, once. */
 FIXTURE(race_proc) {
 	int fd;
-	struct drm_vramsim_stats s;
+	struct vramsim_stats s;
 	char size[32], prepare[16];
 };
 
@@ -552,7 +552,7 @@ static void fault_vs_zap(struct __test_metadata *_metadata, int fd, int advice,
 		.sa_sigaction = segv_handler,
 		.sa_flags = SA_SIGINFO,
 	};
-	struct drm_vramsim_stats s;
+	struct vramsim_stats s;
 	pthread_t reader, zapper;
 	struct scan after;
 	struct zap_race z;
@@ -868,7 +868,7 @@ TEST_F_TIMEOUT(race, fault_storm, RACE_TIMEOUT)
 	struct storm_arg args[STORM_READERS];
 	pthread_t th[STORM_READERS + 1];
 	unsigned long round, pmd_rounds = 0;
-	struct drm_vramsim_stats s;
+	struct vramsim_stats s;
 	struct storm st;
 	struct budget b;
 	bool ok = true;
@@ -989,7 +989,7 @@ static void exit_child(int fd, size_t len, int advice, bool by_exit,
 TEST_F_TIMEOUT(race, exit_while_migrating, RACE_TIMEOUT)
 {
 	unsigned long round, mid = 0, hangs = 0;
-	struct drm_vramsim_stats s;
+	struct vramsim_stats s;
 	struct exit_shared *sh;
 	unsigned int seed = 4;
 	struct budget b;
@@ -1206,22 +1206,38 @@ static void bench_child(struct bench_shared *sh)
 struct stats_poller {
 	int fd;
 	__u32 want;
+	__u64 size;
 	atomic_bool stop;
-	unsigned long calls, wrong;
+	unsigned long calls, queries, wrong;
 	__u32 seen;
 	struct outcome o;
 };
 
+/*
+ * Another client of the device, asking all the time what it may while
+ * the users migrate and the bench runs: QUERY (the device's size, its
+ * free bytes, which device), and the debugfs stats, whose policy must
+ * not change under it.
+ */
 static void *stats_thread(void *arg)
 {
 	struct stats_poller *p = arg;
-	struct drm_vramsim_stats s;
+	struct drm_vramsim_query q;
+	struct vramsim_stats s;
 	int ret;
 
 	while (!atomic_load(&p->stop)) {
+		ret = vs_query(p->fd, &q);
+		if (ret)
+			note_err(&p->o, "DRM_IOCTL_VRAMSIM_QUERY", ret);
+		else if (q.vram_size != p->size || q.vram_free > q.vram_size ||
+			 q.device || q.pad)
+			note_err(&p->o, "QUERY: not the device's size, or more free than it",
+				 -ERANGE);
+		p->queries++;
 		ret = vs_stats(p->fd, &s);
 		if (ret)
-			note_err(&p->o, "DRM_IOCTL_VRAMSIM_STATS", ret);
+			note_err(&p->o, "debugfs stats", ret);
 		else if (s.prepare != p->want && !p->wrong++)
 			p->seen = s.prepare;
 		p->calls++;
@@ -1234,7 +1250,7 @@ TEST_F_TIMEOUT(race_proc, bench_vs_users, RACE_TIMEOUT)
 	size_t len = 2 * SZ_2M + SZ_64K;
 	struct stats_poller poll;
 	struct bench_shared *sh;
-	struct drm_vramsim_stats s;
+	struct vramsim_stats s;
 	unsigned long i, wrong = 0;
 	char *buf, *resident = NULL;
 	int status, ret, fd;
@@ -1256,6 +1272,7 @@ TEST_F_TIMEOUT(race_proc, bench_vs_users, RACE_TIMEOUT)
 		if (!strcmp(self->prepare, vramsim_prepare_name(poll.want)))
 			break;
 	ASSERT_LT(poll.want, 3) TH_LOG("prepare=%s: not a policy", self->prepare);
+	poll.size = self->s.vram_size;
 	/* A file of its own, as another client of the render node has. */
 	poll.fd = vramsim_open_render_node();
 	ASSERT_GE(poll.fd, 0);
@@ -1296,7 +1313,7 @@ TEST_F_TIMEOUT(race_proc, bench_vs_users, RACE_TIMEOUT)
 			note_err(&o, "to the device: moved != length", -ERANGE);
 		ret = vs_stats(fd, &s);
 		if (ret)
-			note_err(&o, "DRM_IOCTL_VRAMSIM_STATS", ret);
+			note_err(&o, "debugfs stats", ret);
 		else
 			wrong += s.prepare != poll.want;
 		if (i & 1) {
@@ -1319,15 +1336,15 @@ TEST_F_TIMEOUT(race_proc, bench_vs_users, RACE_TIMEOUT)
 	expect_outcome(_metadata, "stats thread", &poll.o);
 	expect_outcome(_metadata, "bench process", &sh->o);
 	EXPECT_EQ(poll.wrong + wrong, 0)
-		TH_LOG("stats.prepare was %u, not %u (prepare=%s), in %lu of %lu STATS calls",
+		TH_LOG("stats.prepare was %u, not %u (prepare=%s), in %lu of %lu stats reads",
 		       poll.seen, poll.want, self->prepare, poll.wrong + wrong, poll.calls + i);
 	if (resident) {
 		EXPECT_EQ(check(resident, SZ_2M, salt_of(7, 0)), -1);
 		munmap(resident, SZ_2M);
 	}
-	ksft_print_msg("%.1f s: %lu user rounds, %lu STATS, %lu bench writes (%lu VRAM in use)\n",
-		       budget_elapsed(&b), i, poll.calls + i, atomic_load(&sh->writes),
-		       atomic_load(&sh->resident_writes));
+	ksft_print_msg("%.1f s: %lu rounds, %lu stats, %lu QUERY, %lu bench writes (%lu in VRAM)\n",
+		       budget_elapsed(&b), i, poll.calls + i, poll.queries,
+		       atomic_load(&sh->writes), atomic_load(&sh->resident_writes));
 	close(poll.fd);
 	munmap(buf, len);
 	munmap(sh, sizeof(*sh));
@@ -1382,7 +1399,7 @@ static void *split_thread(void *arg)
 TEST_F_TIMEOUT(race, split_free_race, RACE_TIMEOUT)
 {
 	unsigned long round, thp_rounds = 0, split_rounds = 0;
-	struct drm_vramsim_stats before, s;
+	struct vramsim_stats before, s;
 	struct split_arg args[2];
 	struct split_race sr;
 	size_t hole, right;
@@ -1504,7 +1521,7 @@ static void two_child(struct two_shared *sh, int idx, int advice)
 	struct two_proc *me = &sh->p[idx];
 	__u64 moved, back, sum, salt;
 	unsigned int seed = idx + 1;
-	struct drm_vramsim_stats s;
+	struct drm_vramsim_query q;
 	unsigned long round;
 	char *buf;
 	int fd, ret;
@@ -1538,11 +1555,11 @@ static void two_child(struct two_shared *sh, int idx, int advice)
 		if (sum > sh->vram_size && !me->over++)
 			me->over_sum = sum;
 		/* Our own bytes at least are allocated in the buddy. */
-		ret = vs_stats(fd, &s);
+		ret = vs_query(fd, &q);
 		if (ret)
-			note_err(&me->o, "DRM_IOCTL_VRAMSIM_STATS", ret);
-		else if (s.vram_size - s.vram_free < moved)
-			note_err(&me->o, "stats: less VRAM in use than moved", -ERANGE);
+			note_err(&me->o, "DRM_IOCTL_VRAMSIM_QUERY", ret);
+		else if (q.vram_size - q.vram_free < moved)
+			note_err(&me->o, "query: less VRAM in use than moved", -ERANGE);
 		/* Held a while, for the other's moves to overlap; withdrawn before leaving. */
 		usleep(rand_r(&seed) % 4000);
 		atomic_fetch_sub(&sh->on_device, moved);

@@ -1388,12 +1388,12 @@ static void run_hog(struct thr *t, struct buf *hog)
 		pthread_rwlock_rdlock(&fork_lock);
 		if (t->opno % 2 == 0) {
 			unsigned int dev = pick_dev(t);
-			struct drm_vramsim_stats st;
+			struct drm_vramsim_query q;
 
 			op = OP_TO_DEV_2M;
 			t->h->ret = migrate_on(t, hog, dev, true, 0, hog->len, &moved);
 			/* Only to tell how often the VRAM filled up. */
-			if (!vs_stats(dev_fds[dev], &st) && st.vram_free < SZ_2M)
+			if (!vs_query(dev_fds[dev], &q) && q.vram_free < SZ_2M)
 				t->c->full_seen++;
 		} else if (r & 1) {
 			op = OP_TO_RAM_2M;
@@ -1804,10 +1804,10 @@ static void print_summary(const struct counters *tot, uint64_t total_ops, double
  * Once everything is unmapped: device @dev's VRAM idle and whole, its
  * counters balanced.  Its line for the test point goes to @desc.
  */
-static bool check_vram(unsigned int dev, int fd, const struct drm_vramsim_stats *s0,
+static bool check_vram(unsigned int dev, int fd, const struct vramsim_stats *s0,
 		       char *desc, size_t size)
 {
-	struct drm_vramsim_stats s;
+	struct vramsim_stats s;
 	uint64_t alloc_pages, free_pages;
 	bool idle = wait_vram_idle(fd, &s);
 	unsigned int o;
@@ -1849,7 +1849,7 @@ static bool check_vram(unsigned int dev, int fd, const struct drm_vramsim_stats 
 
 int main(int argc, char **argv)
 {
-	struct drm_vramsim_stats s0[MAX_DEVS];
+	struct vramsim_stats s0[MAX_DEVS];
 	int fds[MAX_DEVS], fd, len;
 	char desc[MAX_DEVS][160];
 	struct counters tot = { 0 };

@@ -2,7 +2,11 @@
 /*
  * vramsim: debugfs files, in /sys/kernel/debug/dri/<device>/.
  *
- *   vram    the buddy allocator's state and the driver's counters
+ *   vram    the buddy allocator's state and the driver's counters, for
+ *           people
+ *   stats   the counters for programs: one "key: value" per line, per
+ *           order arrays as "key: v0 v1 ... v9" (what uapi 1.x's STATS
+ *           ioctl returned; not ABI)
  *   bench   write "<order> <count> [<threads>]": benchmark the free path
  *           of <count> device folios of <order> on a private VRAM
  *           instance of the device's size, and with <threads>, on that
@@ -29,8 +33,43 @@ static int vramsim_vram_show(struct seq_file *m, void *unused)
 	return 0;
 }
 
+static void vramsim_stats_seq_orders(struct seq_file *m, const char *key,
+				     const u64 *v)
+{
+	int i;
+
+	seq_printf(m, "%s:", key);
+	for (i = 0; i < VRAMSIM_NR_ORDERS; i++)
+		seq_printf(m, " %llu", v[i]);
+	seq_putc(m, '\n');
+}
+
+static int vramsim_stats_show(struct seq_file *m, void *unused)
+{
+	struct drm_debugfs_entry *entry = m->private;
+	struct vramsim_device *vdev = to_vramsim(entry->dev);
+	struct vramsim_vram_stats s;
+
+	vramsim_vram_get_stats(&vdev->vram, &s);
+	seq_printf(m, "prepare: %s\n", vramsim_prepare_names[s.prepare]);
+	seq_printf(m, "vram_size: %llu\n", s.vram_size);
+	seq_printf(m, "vram_free: %llu\n", s.vram_free);
+	seq_printf(m, "pending_frees: %llu\n", s.pending_frees);
+	seq_printf(m, "splits: %llu\n", s.splits);
+	vramsim_stats_seq_orders(m, "live_folios", s.live_folios);
+	vramsim_stats_seq_orders(m, "allocs", s.allocs);
+	vramsim_stats_seq_orders(m, "frees", s.frees);
+	seq_printf(m, "evictions: %llu\n", s.evictions);
+	seq_printf(m, "evicted_bytes: %llu\n", s.evicted_bytes);
+	seq_printf(m, "evict_skipped: %llu\n", s.evict_skipped);
+	seq_printf(m, "peer_bytes: %llu\n", s.peer_bytes);
+	seq_printf(m, "device: %u\n", vdev->index);
+	return 0;
+}
+
 static const struct drm_debugfs_info vramsim_debugfs_files[] = {
 	{ "vram", vramsim_vram_show, 0 },
+	{ "stats", vramsim_stats_show, 0 },
 };
 
 static int vramsim_bench_show(struct seq_file *m, void *unused)

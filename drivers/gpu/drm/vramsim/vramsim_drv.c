@@ -107,8 +107,8 @@ module_param_cb(vram_size, &vram_size_ops, NULL, 0444);
 MODULE_PARM_DESC(vram_size, "Bytes of simulated VRAM per device, a multiple of 2M, 2M..64G (default 512M); a list (1G,256M) gives device i the i-th size, the last one to the rest");
 
 /*
- * The names before the placements got theirs, accepted for one release
- * (until vramsim 2.0): scrub is driver, none is alloc.
+ * The names before the placements got theirs: scrub is driver, none is
+ * alloc.  Kept through vramsim 2.0, removed after.
  */
 static const char * const prepare_old_names[] = {
 	[VRAMSIM_PREPARE_DRIVER] = "scrub",
@@ -163,17 +163,24 @@ MODULE_PARM_DESC(evict, "When VRAM is full, evict the oldest device memory to RA
  * drm_dev_unplug(), which waits for those sections, while files opened
  * before stay open and get -ENODEV.
  */
-static int vramsim_ioctl_stats(struct drm_device *drm, void *data,
+static int vramsim_ioctl_query(struct drm_device *drm, void *data,
 			       struct drm_file *file)
 {
 	struct vramsim_device *vdev = to_vramsim(drm);
-	struct drm_vramsim_stats *stats = data;
+	struct drm_vramsim_query *q = data;
 	int idx;
 
+	/*
+	 * _IOR: DRM copied nothing of the caller's in, *q is zeroed.  Every
+	 * field is written all the same, @pad too, so that the reply never
+	 * depends on that.
+	 */
 	if (!drm_dev_enter(drm, &idx))
 		return -ENODEV;
-	vramsim_vram_get_stats(&vdev->vram, stats);
-	stats->device = vdev->index;
+	q->vram_size = vdev->vram.size;
+	q->vram_free = vramsim_vram_free_bytes(&vdev->vram);
+	q->device = vdev->index;
+	q->pad = 0;
 	drm_dev_exit(idx);
 	return 0;
 }
@@ -214,12 +221,16 @@ static int vramsim_ioctl_migrate_to_ram(struct drm_device *drm, void *data,
 	return vramsim_migrate(drm, data, false);
 }
 
+/*
+ * Entry 0 was STATS in uapi 1.x: left empty, drm_ioctl() answers it with
+ * -EINVAL (no ->func), as it does numbers past the table.
+ */
 static const struct drm_ioctl_desc vramsim_ioctls[] = {
-	DRM_IOCTL_DEF_DRV(VRAMSIM_STATS, vramsim_ioctl_stats, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(VRAMSIM_MIGRATE_TO_DEVICE, vramsim_ioctl_migrate_to_device,
 			  DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(VRAMSIM_MIGRATE_TO_RAM, vramsim_ioctl_migrate_to_ram,
 			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VRAMSIM_QUERY, vramsim_ioctl_query, DRM_RENDER_ALLOW),
 };
 
 static const struct file_operations vramsim_fops = {

@@ -4,6 +4,8 @@
 
 #include <drm/drm_device.h>
 
+#include <uapi/drm/vramsim_drm.h>
+
 #include "vramsim_bench.h"
 #include "vramsim_vram.h"
 

@@ -755,18 +755,20 @@ u64 vramsim_vram_free_bytes(struct vramsim_vram *vram)
 EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_free_bytes);
 
 /**
- * vramsim_vram_get_stats() - fill the stats ioctl's structure
+ * vramsim_vram_get_stats() - read a VRAM's state and counters
  * @vram: the VRAM
  * @stats: out
+ *
+ * Read while the alloc and free paths go on counting, with no lock: not
+ * one atomic snapshot, but consistent where the comments below say.
  */
 void vramsim_vram_get_stats(struct vramsim_vram *vram,
-			    struct drm_vramsim_stats *stats)
+			    struct vramsim_vram_stats *stats)
 {
 	struct vramsim_counters *c = &vram->stats;
 	u64 queued = 0, returned;
 	int i, cpu;
 
-	stats->uapi_version = VRAMSIM_UAPI_MAJOR << 16 | VRAMSIM_UAPI_MINOR;
 	stats->prepare = READ_ONCE(vram->prepare);
 	stats->vram_size = vram->size;
 	stats->vram_free = vramsim_vram_free_bytes(vram);
@@ -813,7 +815,7 @@ EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_get_stats);
  */
 void vramsim_vram_print(struct vramsim_vram *vram, struct drm_printer *p)
 {
-	struct drm_vramsim_stats s;
+	struct vramsim_vram_stats s;
 	int i;
 
 	vramsim_vram_get_stats(vram, &s);

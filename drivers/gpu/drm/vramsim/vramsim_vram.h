@@ -18,13 +18,15 @@
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
-#include <uapi/drm/vramsim_drm.h>
-
 struct device;
 struct drm_printer;
 struct vramsim_window;
 
-/* 2 MiB folios: the PMD order, which is what THP migration produces. */
+/*
+ * Folio orders vramsim hands out: 0 (4 KiB) up to 9 (2 MiB folios: the PMD
+ * order, which is what THP migration produces).
+ */
+#define VRAMSIM_NR_ORDERS	10
 #define VRAMSIM_MAX_ORDER	(VRAMSIM_NR_ORDERS - 1)
 
 /* Migration windows a VRAM keeps ready (at most BITS_PER_LONG). */
@@ -170,7 +172,7 @@ struct vramsim_pcpu_counters {
 };
 
 /**
- * struct vramsim_counters - event counters, read by the stats ioctl and debugfs
+ * struct vramsim_counters - event counters, read by debugfs
  * @pcpu: the alloc and free paths' counters, per CPU
  * @splits: large folios split by the core
  * @returned: blocks returned to the buddy (pending ones: @pcpu's queued
@@ -193,6 +195,40 @@ struct vramsim_counters {
 	atomic64_t evicted_bytes;
 	atomic64_t evict_skipped;
 	atomic64_t peer_bytes;
+};
+
+/**
+ * struct vramsim_vram_stats - a snapshot of a VRAM's state and counters
+ * @prepare: the VRAM's free-time policy
+ * @vram_size: bytes of VRAM
+ * @vram_free: bytes free in the buddy allocator (pending frees not counted)
+ * @pending_frees: blocks freed by ->folio_free, not yet returned
+ * @splits: large device folios split by the core
+ * @live_folios: device folios in use, per order
+ * @allocs: device folios allocated, per order
+ * @frees: device folios freed (->folio_free calls), per order
+ * @evictions: blocks an eviction moved data out of
+ * @evicted_bytes: bytes evicted to system memory
+ * @evict_skipped: device pages an eviction found in use but could not move
+ * @peer_bytes: bytes migrated in directly from another VRAM
+ *
+ * Filled by vramsim_vram_get_stats(); counts are since the VRAM was
+ * created, except @vram_free, @pending_frees and @live_folios.  Not ABI:
+ * debugfs shows it (vramsim_debugfs.c), the KUnit tests check it.
+ */
+struct vramsim_vram_stats {
+	enum vramsim_prepare prepare;
+	u64 vram_size;
+	u64 vram_free;
+	u64 pending_frees;
+	u64 splits;
+	u64 live_folios[VRAMSIM_NR_ORDERS];
+	u64 allocs[VRAMSIM_NR_ORDERS];
+	u64 frees[VRAMSIM_NR_ORDERS];
+	u64 evictions;
+	u64 evicted_bytes;
+	u64 evict_skipped;
+	u64 peer_bytes;
 };
 
 /**
@@ -280,7 +316,7 @@ void vramsim_evict_all(struct vramsim_vram *vram);
 
 u64 vramsim_vram_free_bytes(struct vramsim_vram *vram);
 void vramsim_vram_get_stats(struct vramsim_vram *vram,
-			    struct drm_vramsim_stats *stats);
+			    struct vramsim_vram_stats *stats);
 void vramsim_vram_print(struct vramsim_vram *vram, struct drm_printer *p);
 
 /**

@@ -225,7 +225,7 @@ static void check_alloc_free(struct kunit *test, unsigned int order)
 	struct vramsim_test *t = vramsim_test_init(test, SZ_32M, policy);
 	struct vramsim_vram *vram = &t->vram;
 	unsigned long nr = 1UL << order, i, pfn;
-	struct drm_vramsim_stats s;
+	struct vramsim_vram_stats s;
 	struct folio *folio;
 
 	folio = vramsim_vram_alloc_folio(vram, order);
@@ -379,7 +379,7 @@ static void vramsim_test_full_with_pending_frees(struct kunit *test)
 {
 	struct vramsim_test *t = vramsim_test_init(test, SZ_2M, test_policy(test));
 	struct vramsim_vram *vram = &t->vram;
-	struct drm_vramsim_stats s;
+	struct vramsim_vram_stats s;
 	struct folio *folio;
 
 	/* Keep the worker away so the frees stay pending. */
@@ -438,7 +438,7 @@ static void vramsim_test_concurrent_frees_wake_worker(struct kunit *test)
 	const unsigned long per_thread = 128;
 	struct vramsim_vram *vram = &t->vram;
 	struct free_thread f[4];
-	struct drm_vramsim_stats s;
+	struct vramsim_vram_stats s;
 	struct folio **folios;
 	unsigned long i;
 	int round;
@@ -512,7 +512,7 @@ static void vramsim_test_split_returns_block_once(struct kunit *test)
 	struct vramsim_test *t = vramsim_test_init(test, SZ_8M, test_policy(test));
 	struct vramsim_vram *vram = &t->vram;
 	unsigned long addr;
-	struct drm_vramsim_stats s;
+	struct vramsim_vram_stats s;
 	u64 moved;
 	int err;
 
@@ -615,7 +615,7 @@ static void vramsim_test_evict_oldest_first(struct kunit *test)
 	struct vramsim_test *t = vramsim_test_init(test, SZ_4M, test_policy(test));
 	struct vramsim_vram *vram = &t->vram;
 	unsigned long addr;
-	struct drm_vramsim_stats s;
+	struct vramsim_vram_stats s;
 	struct folio *busy, *folio;
 	struct page *page;
 
@@ -697,7 +697,7 @@ static void vramsim_test_peer_migrate(struct kunit *test)
 	struct vramsim_test *tb = vramsim_test_init(test, SZ_8M, test_policy(test));
 	struct vramsim_vram *a = &ta->vram, *b = &tb->vram;
 	struct vramsim_vram **peers;
-	struct drm_vramsim_stats s;
+	struct vramsim_vram_stats s;
 	unsigned long addr;
 
 	peers = kunit_kcalloc(test, VRAMSIM_MAX_DEVICES, sizeof(*peers), GFP_KERNEL);
@@ -764,7 +764,7 @@ static void vramsim_test_peer_migrate_split(struct kunit *test)
 	struct vramsim_vram *a = &ta->vram, *b = &tb->vram;
 	unsigned long addr, i, nr = SZ_8M / PAGE_SIZE;
 	struct vramsim_vram **peers;
-	struct drm_vramsim_stats s;
+	struct vramsim_vram_stats s;
 	struct folio **held;
 
 	peers = kunit_kcalloc(test, VRAMSIM_MAX_DEVICES, sizeof(*peers), GFP_KERNEL);
@@ -842,7 +842,7 @@ static void vramsim_test_stale_walk(struct kunit *test)
 	struct vramsim_vram *vram = &t->vram;
 	unsigned long base = vram->base_pfn, addr, *src, *dst;
 	struct page *head = pfn_to_page(base);
-	struct drm_vramsim_stats s;
+	struct vramsim_vram_stats s;
 	bool collected;
 
 	addr = map_huge(test, 2);
@@ -1055,7 +1055,7 @@ static void vramsim_test_reuse_like_first_use(struct kunit *test)
 	struct vramsim_vram *first0, *first4, *first9, *vram;
 	struct reuse_result r0, r4, r9;
 	struct page *snap0, *snap4, *snap9;
-	struct drm_vramsim_stats s;
+	struct vramsim_vram_stats s;
 	struct vramsim_test *t;
 	unsigned long addr;
 
@@ -1115,7 +1115,7 @@ static void vramsim_test_bench_is_private(struct kunit *test)
 {
 	struct vramsim_test *t = vramsim_test_init(test, SZ_8M, bench_other_policy());
 	struct vramsim_vram *vram = &t->vram;
-	struct drm_vramsim_stats before, after;
+	struct vramsim_vram_stats before, after;
 	struct vramsim_bench_result res;
 	struct folio *folio;
 	int err;
