@@ -79,7 +79,23 @@ const char * const vramsim_prepare_names[VRAMSIM_NR_PREPARE] = {
 };
 EXPORT_SYMBOL_IF_KUNIT(vramsim_prepare_names);
 
-/* The body of vramsim_folio_prepare(), inline in ->folio_free. */
+#ifdef VRAMSIM_FOLIO_RESET
+/*
+ * The body of vramsim_folio_prepare(), inline in ->folio_free: the
+ * kernel's zone_device_folio_reset() resets the pages, zone_device_data
+ * included.
+ */
+static __always_inline void __vramsim_folio_prepare(struct folio *folio,
+						    unsigned long nr,
+						    struct dev_pagemap *pgmap)
+{
+	zone_device_folio_reset(folio, pgmap);
+}
+#else
+/*
+ * The body of vramsim_folio_prepare(), inline in ->folio_free, for a kernel
+ * without zone_device_folio_reset(): the same reset, written here.
+ */
 static __always_inline void __vramsim_folio_prepare(struct folio *folio,
 						    unsigned long nr,
 						    struct dev_pagemap *pgmap)
@@ -107,6 +123,7 @@ static __always_inline void __vramsim_folio_prepare(struct folio *folio,
 		atomic_set(&page->_mapcount, -1);
 	}
 }
+#endif
 
 /**
  * vramsim_folio_prepare() - make every page of a freed folio pristine again

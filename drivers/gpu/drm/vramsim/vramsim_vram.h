@@ -69,6 +69,8 @@ enum vramsim_prepare {
  *	takes the order (VARIANT=core)
  *  VRAMSIM_INIT_RESETS: zone_device_page_init() resets every page it hands
  *	out as if used for the first time (VARIANT=fix)
+ *  VRAMSIM_FOLIO_RESET: zone_device_folio_reset() exists, for a driver
+ *	that resets a freed folio itself (prepare=driver; VARIANT=fix)
  *  VRAMSIM_WALK_HELD: migrate_device_range() skips pfns only by the
  *	folios it holds (VARIANT=fix)
  */
