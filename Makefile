@@ -11,7 +11,8 @@
 # Other targets: make shell, make kernel, make kernel-debug, make module,
 # make tools, make stress, make kunit-buddy, make bench, make bench-debate
 # (the three placements of the prepare step side by side), make check
-# (checkpatch/W=1/sparse), make clean, make distclean.
+# (checkpatch/W=1/sparse), make patches and make patches-check (the
+# upstream series), make clean, make distclean.
 # VARIANT=stock|fix|core picks the kernel (docs/variants.md).
 # KSRC=/path/to/linux-7.x uses that tree instead of Debian's linux-source-7.3.
 
@@ -75,11 +76,12 @@ BZIMAGE_DEBUG := $(KOBJ_DEBUG)/arch/x86/boot/bzImage
 RUNNER  := $(REPO)/tools/testing/vramsim/vramsim-run
 
 .PHONY: all deps src kernel kernel-debug module module-debug modules tools run shell shell-debug \
-	test kunit-buddy stress bench bench-debate bench-quick check clean distclean help
+	test kunit-buddy stress bench bench-debate bench-quick check patches patches-check \
+	clean distclean help
 all: kernel tools
 
 help:
-	@sed -n '3,17p' $(REPO)/Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,18p' $(REPO)/Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@$(REPO)/scripts/install-deps.sh
@@ -216,6 +218,16 @@ bench-debate: tools
 
 bench-quick: kernel tools
 	@KOBJ=$(KOBJ) GUEST=$(GUEST) TOOLS_OUT=$(TOOLS_OUT) $(REPO)/bench/run.sh quick
+
+# The upstream series (docs/patches.md): git format-patch output against
+# Debian's clean 7.3 tree in build/patches/, and its check: every patch
+# applies, builds (bisectable) and is checkpatch --strict clean; the last
+# kernel boots and passes vramsim's KUnit suites and selftests.
+patches: deps
+	@python3 $(REPO)/scripts/series.py $(REPO)
+
+patches-check: patches
+	@$(REPO)/scripts/patches-check.sh $(REPO)
 
 check: $(KOBJ)/.config src
 	@KSRC=$(KSRC) KOBJ=$(KOBJ) CC_WRAP="$(CC_WRAP)" $(REPO)/scripts/check.sh

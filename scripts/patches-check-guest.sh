@@ -1,0 +1,24 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# In the guest of make patches-check, on the series' kernel: vramsim's
+# KUnit suites, then its selftests the kselftest way.
+# Usage: patches-check-guest.sh TREE RESULTDIR "SUITES"
+set -u
+tree=$1
+out=$2
+suites=$3
+
+echo "== KUnit: vramsim_kunit"
+dmesg -c >/dev/null
+modprobe vramsim_kunit
+dmesg --notime | sed -n '/KTAP version 1/,$p' > "$out/kunit.ktap"
+rmmod vramsim_kunit
+[ -d /sys/module/vramsim ] && rmmod vramsim
+cat "$out/kunit.ktap"
+
+echo "== make -C tools/testing/selftests TARGETS=drivers/gpu/vramsim run_tests ($suites)"
+VRAMSIM_TESTS=$suites make -C "$tree/tools/testing/selftests" TARGETS=drivers/gpu/vramsim \
+	run_tests > "$out/selftests.log" 2>&1
+echo "make exited with $?" >> "$out/selftests.log"
+cat "$out/selftests.log"
