@@ -18,7 +18,10 @@ rmmod vramsim_kunit
 cat "$out/kunit.ktap"
 
 echo "== make -C tools/testing/selftests TARGETS=drivers/gpu/vramsim run_tests ($suites)"
+# Through a pipe: the kselftest runner writes the tests' output by
+# opening /dev/stdout again, in append mode, which a file redirection
+# would overwrite at its own offset.
 VRAMSIM_TESTS=$suites make -C "$tree/tools/testing/selftests" TARGETS=drivers/gpu/vramsim \
-	run_tests > "$out/selftests.log" 2>&1
-echo "make exited with $?" >> "$out/selftests.log"
+	run_tests 2>&1 | cat > "$out/selftests.log"
+echo "make exited with ${PIPESTATUS[0]}" >> "$out/selftests.log"
 cat "$out/selftests.log"

@@ -42,8 +42,11 @@ mapfile -t list < <(ls "$patches"/[0-9][0-9][0-9][0-9]-*.patch | grep -v '/0000-
 [ "${#list[@]}" -gt 0 ] || fail "no patches in $patches"
 
 mkdir -p "$work"
-if [ ! -e "$tree/.git" ]; then
+# A worktree of the series tree; made again if that tree was made again.
+if ! git -C "$tree" rev-parse -q --verify base >/dev/null 2>&1 ||
+   [ "$(git -C "$tree" rev-parse base)" != "$(git -C "$series" rev-parse base)" ]; then
 	msg "Checking out a clean tree in $tree"
+	rm -rf "$tree"
 	git -C "$series" worktree prune
 	git -C "$series" worktree add -q --detach "$tree" base
 fi
@@ -146,6 +149,15 @@ grep -q '^ok .* vramsim' "$kunit" && ! grep -q '^not ok' "$kunit" ||
 run=$result/selftests.log
 grep -Eq '^ok [0-9]+ selftests: drivers/gpu/vramsim: vramsim.sh' "$run" ||
 	{ cat "$run" >&2; fail "make ... TARGETS=drivers/gpu/vramsim run_tests"; }
-pass=$(grep -Ec '^# +ok ' "$run" || true)
-msg "KUnit: $(grep -c '^    ok ' "$kunit" || true) cases ok; selftests: $pass ok, none failed"
+# Each suite's totals, in the runner's "# " prefix: every suite asked for
+# ran, and none failed.
+for s in $suites; do
+	grep -q "^# # $s: modprobe vramsim" "$run" || { cat "$run" >&2; fail "selftest suite $s did not run"; }
+done
+totals=$(grep -E '^# # Totals: ' "$run" || true)
+[ "$(wc -l <<<"$totals")" = "$(wc -w <<<"$suites")" ] && ! grep -Eq 'fail:[1-9]|error:[1-9]' <<<"$totals" ||
+	{ cat "$run" >&2; fail "selftest totals: $totals"; }
+pass=$(sed -nE 's/^# # Totals: pass:([0-9]+).*/\1/p' "$run" | awk '{ n += $1 } END { print n }')
+kpass=$(sed -nE 's/^# Totals: pass:([0-9]+).*/\1/p' "$kunit" | tail -n1)
+msg "KUnit: $kpass cases passed; selftests ($suites): $pass tests passed, none failed"
 msg "patches-check: ${#list[@]} patches apply, build, are checkpatch --strict clean; the series' kernel passes"
