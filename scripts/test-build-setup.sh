@@ -96,13 +96,26 @@ for q in "$repo"/patches/variants/*/; do
 	v=$(basename "$q")
 	tree=$repo/build/variants/$v/linux
 	[ -f "$tree/.vramsim-variant" ] && [ -d "$repo/build/linux" ] || continue
-	for p in "$q"*.patch; do
+	# The variant's copies of the files its queue touches, with the
+	# queue reverted last patch first (a later patch may rework what an
+	# earlier one added), must be the stock tree's files.
+	tmp=$(mktemp -d)
+	mapfile -t files < <(sed -n 's|^+++ b/||p' "$q"*.patch | sort -u)
+	for f in "${files[@]}"; do
+		mkdir -p "$tmp/$(dirname "$f")"
+		cp "$tree/$f" "$tmp/$f" 2>/dev/null || bad="$bad $v/$f:missing"
+	done
+	for p in $(ls -r "$q"*.patch); do
 		checked=$((checked + 1))
-		patch -d "$tree" -p1 -R -s -f --dry-run < "$p" >/dev/null 2>&1 ||
-			bad="$bad $v/$(basename "$p"):not-in-variant"
+		patch -d "$tmp" -p1 -R -s -f --no-backup-if-mismatch < "$p" >/dev/null 2>&1 ||
+			{ bad="$bad $v/$(basename "$p"):not-in-variant"; break; }
 		patch -d "$repo/build/linux" -p1 -R -s -f --dry-run < "$p" >/dev/null 2>&1 &&
 			bad="$bad $v/$(basename "$p"):in-stock"
 	done
+	for f in "${files[@]}"; do
+		cmp -s "$tmp/$f" "$repo/build/linux/$f" || bad="$bad $v/$f:not-stock-once-reverted"
+	done
+	rm -rf "$tmp"
 done
 if [ -z "$bad" ]; then
 	ok "variant queues are in their trees and not in the stock tree ($checked patches checked)"
