@@ -105,7 +105,7 @@
 	double t0;			\
 	struct vramsim_stats s;	\
 	char thp_saved[16];		\
-	char tmpfile[256]
+	char tmpfile[600]
 
 FIXTURE(mm) {
 	MM_FIXTURE_FIELDS;
@@ -1748,22 +1748,43 @@ TEST_F_TIMEOUT(mm, gup_process_vm_readv, MM_TIMEOUT)
 }
 
 /*
- * 10c. O_DIRECT from and into memory in VRAM.  The file is on the
- * repository's 9p mount (build/, or $VRAMSIM_MM_TEST_DIR), where O_DIRECT
- * goes through netfs's unbuffered path, which pins the user pages with
+ * 10c. O_DIRECT from and into memory in VRAM.  The file goes beside this
+ * program, not into the current directory (or into $VRAMSIM_MM_TEST_DIR).
+ * On 9p, where a QEMU guest often has its tests, O_DIRECT goes through
+ * netfs's unbuffered path, which pins the user pages with
  * iov_iter_extract_pages() (GUP, FOLL_PIN): every page must come home
  * first.  tmpfs would not do: it accepts O_DIRECT but copies through the
- * page cache (copy_from_iter(), plain page faults, no GUP).
+ * page cache (copy_from_iter(), plain page faults, no GUP); the test
+ * says which file system it had.
  */
+static void test_file_dir(char *dir, size_t len)
+{
+	const char *env = getenv("VRAMSIM_MM_TEST_DIR");
+	ssize_t n;
+
+	if (env) {
+		snprintf(dir, len, "%s", env);
+		return;
+	}
+	n = readlink("/proc/self/exe", dir, len);
+	if (n <= 0 || n >= len) {
+		snprintf(dir, len, ".");
+		return;
+	}
+	dir[n] = '\0';
+	if (strrchr(dir, '/'))
+		*strrchr(dir, '/') = '\0';
+}
+
 TEST_F_TIMEOUT(mm, gup_odirect, MM_TIMEOUT)
 {
-	const char *dir = getenv("VRAMSIM_MM_TEST_DIR") ?: "build";
 	size_t len = SZ_2M;
-	char path[256], type[64], *buf, *buf2, *copy;
+	char dir[512], path[600], type[64], *buf, *buf2, *copy;
 	__u64 moved;
 	ssize_t n;
 	int fd, rfd;
 
+	test_file_dir(dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/mm-test-odirect.%d.tmp", dir, getpid());
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_DIRECT, 0600);
 	if (fd < 0)
