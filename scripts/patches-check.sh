@@ -17,7 +17,7 @@
 #  4. The last kernel is booted: vramsim's KUnit suites must pass, and
 #     make -C tools/testing/selftests TARGETS=drivers/gpu/vramsim run_tests
 #     must report no failure (the suites of $PATCHES_CHECK_SUITES, default
-#     "migrate mm": the others run in make test on the same code).
+#     "migrate race mm": the others run in make test on the same code).
 #
 # Usage: patches-check.sh REPO.  Log: build/series/check/check.log.
 set -euo pipefail
@@ -32,7 +32,7 @@ tree=$work/linux
 obj=$work/obj
 guest=$work/guest
 jobs=${JOBS:-$(nproc)}
-suites=${PATCHES_CHECK_SUITES:-migrate mm}
+suites=${PATCHES_CHECK_SUITES:-migrate race mm}
 
 msg() { printf '==> %s\n' "$*"; }
 fail() { printf 'patches-check: FAIL: %s\n' "$*" >&2; exit 1; }

@@ -9,16 +9,17 @@ commit is Debian's linux-source-7.3 tree as it comes (v7.3.x: see
 docs/patches.md), tagged "base".  Each run resets the branch to it and
 commits, in order:
 
-  1 mm/huge_memory fix                   patches/0001-*.patch
-  2 drm/vramsim: the driver              drivers/gpu/drm/vramsim with its
+  1 mm/huge_memory zap fix               patches/0001-*.patch
+  2 mm/huge_memory migration entry fix   patches/0002-*.patch
+  3 drm/vramsim: the driver              drivers/gpu/drm/vramsim with its
                                          KUnit tests, uapi, Kconfig and
                                          Makefile hooks, docs, MAINTAINERS
-  3 selftests/drivers/gpu/vramsim        tools/testing/vramsim's suites
-  4 mm/memremap init fix                 patches/variants/fix/0001 and
+  4 selftests/drivers/gpu/vramsim        tools/testing/vramsim's suites
+  5 mm/memremap init fix                 patches/variants/fix/0001 and
                                          the reproducer's expectation
-  5 mm/migrate_device walk fix           .../fix/0002 and the reproducer's
-  6 mm/memremap zone_device_folio_reset  .../fix/0003
-  7 drm/vramsim: use it                  the driver's own reset goes
+  6 mm/migrate_device walk fix           .../fix/0002 and the reproducer's
+  7 mm/memremap zone_device_folio_reset  .../fix/0003
+  8 drm/vramsim: use it                  the driver's own reset goes
 
 The driver is this repository's, turned into in-tree form: the
 Makefile's conftests go, and the compile-time adaptations to the kernel
@@ -256,7 +257,7 @@ def step_driver():
     edit('Documentation/gpu/drivers.rst', lambda t: insert_after(
         t, '   vkms\n', '   vramsim\n'))
     edit('MAINTAINERS', maintainers_entry)
-    commit('0002-drm-vramsim.msg')
+    commit('0003-drm-vramsim.msg')
 
 
 def step_selftests():
@@ -278,7 +279,7 @@ def step_selftests():
     edit('MAINTAINERS', lambda t: insert_after(
         t, 'F:\tinclude/uapi/drm/vramsim_drm.h\n',
         'F:\ttools/testing/selftests/drivers/gpu/vramsim/\n'))
-    commit('0003-selftests-vramsim.msg')
+    commit('0004-selftests-vramsim.msg')
 
 
 def step_am(patch, state=None):
@@ -319,7 +320,12 @@ def main():
     base()
     git('checkout', '-q', '-f', '-B', 'vramsim', 'base')
     git('clean', '-q', '-f', '-d', '-x')
-    step_am('patches/0001-mm-huge_memory-zap-device-private-PMD-by-entry.patch')
+    core = sorted(p for p in os.listdir(os.path.join(REPO, 'patches'))
+                  if p.endswith('.patch'))
+    if len(core) != 2:
+        die('patches/ holds %d patches; the series knows 2' % len(core))
+    for p in core:
+        step_am('patches/' + p)
     step_driver()
     step_selftests()
     fix = 'patches/variants/fix/'
@@ -329,7 +335,7 @@ def main():
     step_am(fix + queue[0], state=1)
     step_am(fix + queue[1], state=2)
     step_am(fix + queue[2])
-    step_state(3, '0007-drm-vramsim-reset.msg')
+    step_state(3, '0008-drm-vramsim-reset.msg')
     check_rewrites()
 
     shutil.rmtree(OUT, ignore_errors=True)

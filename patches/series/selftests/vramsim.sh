@@ -54,9 +54,7 @@ run() {
 
 run migrate "vram_size=64M"
 run mm "vram_size=64M"
-# fault_vs_dontneed: in about 1 of 89 rounds a CPU fault's migration to
-# RAM loses a racing MADV_DONTNEED's zap; not diagnosed yet.
-run race "vram_size=64M" -T fault_vs_dontneed
+run race "vram_size=64M"
 # 8 MiB: the suite oversubscribes the VRAM three times over.
 run evict "vram_size=8M"
 run peer "num_devices=2 vram_size=16M"
