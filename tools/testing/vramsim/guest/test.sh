@@ -150,7 +150,7 @@ run_suite() {
 
 # The migration, concurrency and mm-operation suites under one policy.
 # race.thp.fault_vs_dontneed needs both core fixes in patches/ (a double
-# put, then a lost zap: docs/testing.md, "Core-mm bugs").
+# put, then a lost zap: docs/testing.md, "Limits").
 policy_suites() {
 	run_suite migrate "$1" 900 vramsim_migrate_test
 	run_suite race "$1" 1500 vramsim_race_test
