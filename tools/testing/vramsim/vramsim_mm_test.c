@@ -1760,6 +1760,7 @@ TEST_F_TIMEOUT(mm, gup_process_vm_readv, MM_TIMEOUT)
 static void test_file_dir(char *dir, size_t len)
 {
 	const char *env = getenv("VRAMSIM_MM_TEST_DIR");
+	char *slash;
 	ssize_t n;
 
 	if (env) {
@@ -1772,8 +1773,9 @@ static void test_file_dir(char *dir, size_t len)
 		return;
 	}
 	dir[n] = '\0';
-	if (strrchr(dir, '/'))
-		*strrchr(dir, '/') = '\0';
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
 }
 
 TEST_F_TIMEOUT(mm, gup_odirect, MM_TIMEOUT)
