@@ -12,6 +12,11 @@
  *                      its own buffer, evicted and faulted back in turn
  *   two_processes      two processes, each pushing 3/4 of the VRAM,
  *                      evicting each other's memory, every byte checked
+ *   munmap_during_eviction, exit_during_eviction
+ *                      the owner of the memory an eviction is moving
+ *                      munmaps it or exits while the eviction holds it
+ *                      unmapped (debugfs evict_hold_ms): its anon_vma
+ *                      must outlive the eviction (patches/0003)
  *   evict_off          reloaded with evict=off: the old "move what fits"
  *   unload             rmmod with device pages mapped by a process that
  *                      closed the file: the module goes, the data stay
@@ -104,6 +109,10 @@ FIXTURE_TEARDOWN(evict)
 {
 	struct vramsim_stats s;
 	char cmd[128];
+
+	/* A test that holds evictions and failed half way: let them go. */
+	if (self->fd >= 0)
+		vs_set_evict_hold(self->fd, 0);
 
 	/* A test that unloads the module and failed half way: put it back. */
 	if (access("/sys/module/vramsim", F_OK)) {
@@ -310,6 +319,139 @@ TEST_F_TIMEOUT(evict, two_processes, EVICT_TIMEOUT)
 	}
 	ASSERT_EQ(vs_stats(self->fd, &s), 0);
 	EXPECT_GT(s.evictions, self->s.evictions);
+}
+
+/*
+ * Eviction migrates by pfn, with no mmap lock: between unmapping a folio
+ * (try_to_migrate()) and removing its migration entries, only a reference
+ * the core takes keeps the folio's anon_vma alive, and 7.3 takes none.  A
+ * child fills the VRAM and, once the parent's migration evicts the child's
+ * oldest block, munmaps its buffer or exits; debugfs evict_hold_ms holds
+ * the eviction in that window long enough for the munmap or exit, and an
+ * RCU grace period after it, to finish.  Without patches/0003, KASAN
+ * reports a slab-use-after-free in rmap_walk_anon(): remove_migration_ptes()
+ * walks the anon_vma that unlink_anon_vmas() freed.  A round counts as
+ * aimed when the child's munmap (or the start of its exit) fell inside the
+ * parent's migration; most rounds must.
+ */
+#define UNMAP_ROUNDS	6
+#define UNMAP_HOLD_MS	150
+
+/* The child: fill the VRAM, say so, wait for "go", let it all go. */
+static int unmap_child(int fd, size_t vram, int advice, bool by_exit,
+		       int ready, int go, atomic_long *gone)
+{
+	char *buf = vramsim_map_aligned(vram, advice);
+	__u64 moved = 0;
+	char c;
+
+	if (!buf)
+		return 2;
+	fill(buf, vram, 40);
+	if (vs_migrate(fd, TO_DEV, buf, vram, &moved) || moved != vram)
+		return 3;
+	if (write(ready, "r", 1) != 1 || read(go, &c, 1) != 1)
+		return 2;
+	/* Into the hold: after the eviction unmapped, before it moves. */
+	usleep(UNMAP_HOLD_MS * 1000 / 3);
+	if (by_exit) {
+		atomic_store(gone, now_s() * 1e6);
+		return 0;
+	}
+	munmap(buf, vram);
+	atomic_store(gone, now_s() * 1e6);
+	return 0;
+}
+
+static void unmap_during_eviction(struct __test_metadata *_metadata, int fd,
+				  size_t vram, int advice, bool by_exit)
+{
+	size_t len = advice == MADV_HUGEPAGE ? SZ_2M : SZ_4K;
+	unsigned long taint = kernel_taint();
+	int round, aimed = 0;
+	atomic_long *gone;
+	struct vramsim_stats s0, s;
+
+	gone = mmap(NULL, SZ_4K, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(gone, MAP_FAILED);
+	ASSERT_EQ(vs_set_evict_hold(fd, UNMAP_HOLD_MS), 0)
+		TH_LOG("debugfs evict_hold_ms: this vramsim cannot hold an eviction");
+
+	for (round = 0; round < UNMAP_ROUNDS; round++) {
+		int ready[2], go[2], status;
+		double t0, t1;
+		__u64 moved = 0;
+		char *buf, c;
+		pid_t pid;
+
+		buf = vramsim_map_aligned(len, advice);
+		ASSERT_NE(buf, NULL);
+		fill(buf, len, 41 + round);
+		ASSERT_EQ(pipe(ready), 0);
+		ASSERT_EQ(pipe(go), 0);
+		atomic_store(gone, 0);
+		fflush(stdout);
+		pid = fork();
+		ASSERT_GE(pid, 0);
+		if (!pid) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			close(ready[0]);
+			close(go[1]);
+			_exit(unmap_child(fd, vram, advice, by_exit, ready[1],
+					  go[0], gone));
+		}
+		/* The child's ends: a child that fails ends the read with EOF. */
+		close(ready[1]);
+		close(go[0]);
+		ASSERT_EQ(read(ready[0], &c, 1), 1) {
+			waitpid(pid, &status, 0);
+			TH_LOG("child status %#x (3: its buffer did not fit)", status);
+		}
+		ASSERT_EQ(vs_stats(fd, &s0), 0);
+
+		/* The VRAM is full: this evicts the child's oldest block. */
+		t0 = now_s();
+		ASSERT_EQ(write(go[1], "g", 1), 1);
+		ASSERT_EQ(vs_migrate(fd, TO_DEV, buf, len, &moved), 0);
+		t1 = now_s();
+		EXPECT_EQ(moved, len);
+
+		ASSERT_EQ(waitpid(pid, &status, 0), pid);
+		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			TH_LOG("child status %#x (3: its buffer did not fit)",
+			       status);
+		ASSERT_EQ(vs_stats(fd, &s), 0);
+		/* Microseconds: when the child had unmapped, or began to exit. */
+		if (atomic_load(gone) > t0 * 1e6 && atomic_load(gone) < t1 * 1e6 &&
+		    s.evictions > s0.evictions)
+			aimed++;
+		EXPECT_EQ(check(buf, len, 41 + round), -1);
+		munmap(buf, len);
+		close(ready[0]);
+		close(go[1]);
+	}
+	EXPECT_EQ(vs_set_evict_hold(fd, 0), 0);
+	munmap((void *)gone, SZ_4K);
+
+	ksft_print_msg("%d of %d rounds %s inside an eviction\n", aimed,
+		       UNMAP_ROUNDS, by_exit ? "exited" : "unmapped");
+	EXPECT_GE(aimed, UNMAP_ROUNDS / 2)
+		TH_LOG("the test missed the window: it proves nothing");
+	EXPECT_EQ(kernel_taint() & ~taint & VRAMSIM_TAINT_SPLAT, 0)
+		TH_LOG("the kernel tainted itself (KASAN, WARN or oops): see dmesg");
+}
+
+TEST_F_TIMEOUT(evict, munmap_during_eviction, EVICT_TIMEOUT)
+{
+	unmap_during_eviction(_metadata, self->fd, self->s.vram_size,
+			      variant->advice, false);
+}
+
+TEST_F_TIMEOUT(evict, exit_during_eviction, EVICT_TIMEOUT)
+{
+	unmap_during_eviction(_metadata, self->fd, self->s.vram_size,
+			      variant->advice, true);
 }
 
 /* evict=off: what does not fit stays in RAM, and a full VRAM says ENOSPC. */

@@ -340,6 +340,50 @@ static inline int vs_stats(int fd, struct vramsim_stats *s)
 }
 
 /*
+ * Hold every eviction of the device whose node @fd is open for @ms
+ * milliseconds between unmapping its folios and moving them (debugfs
+ * evict_hold_ms, 0 to 1000; 0: no hold): 0 or -errno.
+ */
+static inline int vs_set_evict_hold(int fd, unsigned int ms)
+{
+	char dir[96], path[128], val[16];
+	int f, n, ret;
+
+	ret = vramsim_debugfs_dir(fd, dir, sizeof(dir));
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%s/evict_hold_ms", dir);
+	f = open(path, O_WRONLY | O_CLOEXEC);
+	if (f < 0)
+		return -errno;
+	n = snprintf(val, sizeof(val), "%u\n", ms);
+	ret = write(f, val, n) == n ? 0 : -errno;
+	close(f);
+	return ret;
+}
+
+/*
+ * The kernel's taint mask (/proc/sys/kernel/tainted), or ~0UL if it
+ * cannot be read.  A KASAN report sets TAINT_BAD_PAGE, a WARN TAINT_WARN,
+ * an oops TAINT_DIE: a test that compares the mask before and after sees
+ * a splat even where nobody reads the kernel log.
+ */
+#define VRAMSIM_TAINT_SPLAT	((1UL << 5) | (1UL << 7) | (1UL << 9))
+
+static inline unsigned long kernel_taint(void)
+{
+	unsigned long t = ~0UL;
+	FILE *f = fopen("/proc/sys/kernel/tainted", "r");
+
+	if (!f)
+		return t;
+	if (fscanf(f, "%lu", &t) != 1)
+		t = ~0UL;
+	fclose(f);
+	return t;
+}
+
+/*
  * VRAMSIM_TO_DEV or VRAMSIM_TO_RAM of [addr, addr + len): 0 or -errno;
  * *moved (if not NULL) gets the bytes moved, which the driver writes back
  * on error too.

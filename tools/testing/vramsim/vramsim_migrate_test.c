@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -134,6 +136,93 @@ TEST_F_TIMEOUT(vramsim, migrate_64k, MIGRATE_TIMEOUT) { MIGRATE_AND_FAULT_BACK(S
 TEST_F_TIMEOUT(vramsim, migrate_2m, MIGRATE_TIMEOUT) { MIGRATE_AND_FAULT_BACK(SZ_2M); }
 TEST_F_TIMEOUT(vramsim, migrate_4m, MIGRATE_TIMEOUT) { MIGRATE_AND_FAULT_BACK(SZ_4M); }
 TEST_F_TIMEOUT(vramsim, migrate_64m, MIGRATE_TIMEOUT) { MIGRATE_AND_FAULT_BACK(SZ_64M); }
+
+/*
+ * Memory moved to VRAM is charged once: the device folio takes over the
+ * memcg charge of the page it replaces (mem_cgroup_migrate()), and the
+ * system page that holds its contents in the simulation is not charged
+ * again.  A child in a memory cgroup whose memory.max is 1.6 times its
+ * buffer migrates the buffer to the device and reads it back: charged
+ * twice, the migration itself would OOM-kill it.
+ */
+#define MEMCG_ROOT	"/sys/fs/cgroup"
+#define MEMCG_TEST	MEMCG_ROOT "/vramsim-memcg"
+#define MEMCG_BUF	(10UL << 20)
+#define MEMCG_MAX	(16UL << 20)
+
+static int write_str(const char *path, const char *val)
+{
+	int f = open(path, O_WRONLY | O_CLOEXEC), ret;
+
+	if (f < 0)
+		return -errno;
+	ret = write(f, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -errno;
+	close(f);
+	return ret;
+}
+
+/* memory.events' oom_kill count of the test cgroup, or -1. */
+static long memcg_oom_kills(void)
+{
+	char text[512], *p;
+
+	if (vramsim_read_file(MEMCG_TEST "/memory.events", text, sizeof(text)))
+		return -1;
+	p = strstr(text, "oom_kill ");
+	return p ? atol(p + 9) : -1;
+}
+
+static int memcg_child(int fd, int advice)
+{
+	__u64 moved = 0;
+	char *buf;
+
+	if (write_str(MEMCG_TEST "/cgroup.procs", "0"))
+		return 2;
+	buf = vramsim_map_aligned(MEMCG_BUF, advice);
+	if (!buf)
+		return 2;
+	fill(buf, MEMCG_BUF, 60);
+	if (vs_migrate(fd, TO_DEV, buf, MEMCG_BUF, &moved) || moved != MEMCG_BUF)
+		return 3;
+	if (check(buf, MEMCG_BUF, 60) != -1)
+		return 4;
+	munmap(buf, MEMCG_BUF);
+	return 0;
+}
+
+TEST_F_TIMEOUT(vramsim, memcg_charged_once, MIGRATE_TIMEOUT)
+{
+	char max[32], controllers[256];
+	int status;
+	pid_t pid;
+
+	if (access(MEMCG_ROOT "/cgroup.controllers", F_OK))
+		mount("none", MEMCG_ROOT, "cgroup2", 0, NULL);
+	if (vramsim_read_file(MEMCG_ROOT "/cgroup.controllers", controllers,
+			      sizeof(controllers)) ||
+	    !strstr(controllers, "memory"))
+		SKIP(return, "no cgroup2 memory controller (CONFIG_MEMCG)");
+	ASSERT_EQ(write_str(MEMCG_ROOT "/cgroup.subtree_control", "+memory"), 0);
+	rmdir(MEMCG_TEST);
+	ASSERT_EQ(mkdir(MEMCG_TEST, 0755), 0);
+	snprintf(max, sizeof(max), "%lu", MEMCG_MAX);
+	ASSERT_EQ(write_str(MEMCG_TEST "/memory.max", max), 0);
+	/* Where the kernel swaps, the test's memory may not. */
+	write_str(MEMCG_TEST "/memory.swap.max", "0");
+
+	fflush(stdout);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid)
+		_exit(memcg_child(self->fd, variant->advice));
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("child status %#x (SIGKILL 0x9: OOM-killed; 3: not moved; 4: data differ)",
+		       status);
+	EXPECT_EQ(memcg_oom_kills(), 0);
+	EXPECT_EQ(rmdir(MEMCG_TEST), 0);
+}
 
 TEST_F_TIMEOUT(vramsim, migrate_back_explicitly, MIGRATE_TIMEOUT)
 {
@@ -543,7 +632,7 @@ TEST(debugfs_stats)
 	static const char * const keys[] = {
 		"prepare", "vram_size", "vram_free", "pending_frees", "splits",
 		"live_folios", "allocs", "frees", "evictions", "evicted_bytes",
-		"evict_skipped", "peer_bytes", "device",
+		"evict_skipped", "evict_no_ram", "peer_bytes", "device",
 	};
 	char dir[96], path[128], text[2048], prepare[16], *line, *next;
 	struct drm_vramsim_query q;

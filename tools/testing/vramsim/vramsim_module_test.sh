@@ -20,7 +20,7 @@ unload() { ! loaded || rmmod vramsim; }
 mark() { dmesg -c >/dev/null; }
 
 echo "TAP version 13"
-echo "1..25"
+echo "1..28"
 
 unload
 mark
@@ -39,14 +39,14 @@ check "default prepare is driver (core on a core-reset kernel): $default" \
 	sh -c "[ '$default' = driver ] || [ '$default' = core ]"
 # The counters (uapi 1.x's STATS ioctl): every key in order, one per line.
 keys="prepare vram_size vram_free pending_frees splits live_folios allocs frees"
-keys="$keys evictions evicted_bytes evict_skipped peer_bytes device"
+keys="$keys evictions evicted_bytes evict_skipped evict_no_ram peer_bytes device"
 check "debugfs stats file: every key, the defaults, device 0" sh -c "
 	f=$VRAMSIM_DEBUGFS/stats
 	[ \"\$(cut -d: -f1 \$f | tr '\n' ' ')\" = '$keys ' ] &&
 	grep -qx 'prepare: $default' \$f && grep -qx 'vram_size: 536870912' \$f &&
 	grep -qx 'vram_free: 536870912' \$f && grep -qx 'pending_frees: 0' \$f &&
 	grep -qx 'live_folios: 0 0 0 0 0 0 0 0 0 0' \$f && grep -qx 'device: 0' \$f &&
-	[ \$(grep -c '^[a-z_]*: [0-9][0-9 ]*\$' \$f) = 12 ]"
+	[ \$(grep -c '^[a-z_]*: [0-9][0-9 ]*\$' \$f) = 13 ]"
 check "in-kernel alloc/free of 512 order-0 and 8 order-9 folios" sh -c "
 	echo '0 512' > $VRAMSIM_DEBUGFS/bench && echo '9 8' > $VRAMSIM_DEBUGFS/bench &&
 	grep -q 'free: 512MiB' $VRAMSIM_DEBUGFS/vram"
@@ -88,6 +88,27 @@ if [ -z "$bad" ]; then
 else
 	not_ok "bad vram_size values fail with EINVAL and a message" "wrong:$bad"
 fi
+# memparse() wraps at 2^64: 18446744073713745920 is 2^64 + 4M, and read
+# as 4M it would load.  Sizes that overflow fail with ERANGE instead.
+bad=
+for v in 18446744073713745920 16777216T 0x10000000000400000 99999999999999999999999M; do
+	mark
+	if modprobe vramsim vram_size=$v 2>/tmp/mp.err; then
+		bad="$bad $v(accepted)"
+		rmmod vramsim
+	elif ! grep -q 'out of range' /tmp/mp.err; then
+		bad="$bad $v(not ERANGE: $(cat /tmp/mp.err))"
+	elif ! dmesg | grep -q "vramsim: vram_size=$v: a size does not fit"; then
+		bad="$bad $v(no message)"
+	fi
+done
+if [ -z "$bad" ]; then
+	ok "vram_size values past 2^64 fail with ERANGE and a message, not wrapped"
+else
+	not_ok "vram_size values past 2^64 fail with ERANGE and a message" "wrong:$bad"
+fi
+check "vram_size=0x4000000 (hexadecimal) loads as 64M" sh -c 'modprobe vramsim vram_size=0x4000000 &&
+	[ "$(cat /sys/module/vramsim/parameters/vram_size)" = 67108864 ] && rmmod vramsim'
 mark
 if modprobe vramsim prepare=sometimes 2>/dev/null; then
 	not_ok "prepare=sometimes rejected"
@@ -162,6 +183,77 @@ check "bad num_devices writes fail with EINVAL and leave the devices" sh -c "
 	[ \"\$(cat $p)\" = 2 ] && [ -e /sys/devices/faux/vramsim.1 ] &&
 	dmesg | grep -q 'num_devices=9: must be'"
 check "rmmod with two devices" rmmod vramsim
+
+# A load that fails part way, at allocations of vramsim_init() in turn:
+# fail-nth makes the n-th allocation of the modprobe task fail, and
+# the stack filter of failslab and fail_page_alloc counts only those made
+# with module code on the stack (above the kernel's text, below
+# MODULES_END): the ones vramsim_init() makes, once its block cache
+# exists too (devices, DRM, VRAM, page map).  Each failed load must leave
+# nothing behind (no module, no faux device, no slab cache) and the next
+# load must work; kmemleak and the splat check of make test see the rest.
+# n goes 1 to 16, then in steps of a quarter (a load takes seconds on the
+# debug kernel, and a page map makes hundreds of allocations), until
+# loads no allocation failure reached.
+fi_dir=/sys/kernel/debug
+etext=$(awk '$3 == "_etext" { print "0x" $1 }' /proc/kallsyms)
+if [ -w /proc/self/fail-nth ] && [ -d $fi_dir/failslab ] && [ -n "$etext" ]; then
+	fi_save=
+	for a in failslab fail_page_alloc; do
+		for f in ignore-gfp-wait require-start require-end reject-start reject-end \
+			 stacktrace-depth verbose probability; do
+			fi_save="$fi_save $a/$f=$(cat $fi_dir/$a/$f)"
+		done
+		echo 0 > $fi_dir/$a/probability
+		echo N > $fi_dir/$a/ignore-gfp-wait
+		echo 0 > $fi_dir/$a/reject-start
+		echo 0 > $fi_dir/$a/reject-end
+		echo "$etext" > $fi_dir/$a/require-start
+		echo 0xffffffffff000000 > $fi_dir/$a/require-end
+		echo 32 > $fi_dir/$a/stacktrace-depth
+		echo 1 > $fi_dir/$a/verbose
+	done
+	fi_save="$fi_save fail_page_alloc/min-order=$(cat $fi_dir/fail_page_alloc/min-order)"
+	echo 0 > $fi_dir/fail_page_alloc/min-order
+	bad= failed=0 handled=0 silent=0 nth=0
+	while [ $nth -lt 5000 ]; do
+		if [ $nth -lt 16 ]; then nth=$((nth + 1)); else nth=$((nth + nth / 4)); fi
+		mark
+		if sh -c "echo $nth > /proc/self/fail-nth && exec modprobe vramsim vram_size=2M" 2>/dev/null; then
+			rmmod vramsim || bad="$bad $nth(rmmod)"
+			# A failed allocation with __GFP_NOWARN (kvmalloc()'s
+			# first try) prints nothing: three silent loads in a
+			# row mean the sweep is past the last allocation.
+			if dmesg | grep -q 'FAULT_INJECTION: forcing a failure'; then
+				handled=$((handled + 1))
+				silent=0
+			else
+				silent=$((silent + 1))
+				[ $silent -lt 3 ] || break
+			fi
+			continue
+		fi
+		silent=0
+		failed=$((failed + 1))
+		if loaded || [ -e /sys/devices/faux/vramsim ] || [ -e /sys/kernel/slab/vramsim_block ]; then
+			bad="$bad $nth(left behind)"
+			unload
+		fi
+	done
+	for f in $fi_save; do echo "${f#*=}" > "$fi_dir/${f%%=*}"; done
+	mark
+	if ! modprobe vramsim vram_size=2M || ! rmmod vramsim; then
+		bad="$bad (no clean load after the sweep)"
+	fi
+	if [ -n "$bad" ] || [ $failed = 0 ] || [ $nth -ge 5000 ]; then
+		not_ok "modprobe failing at allocations of vramsim_init() leaves nothing behind" \
+			"wrong:$bad; $failed loads failed, $handled failures handled, last n $nth"
+	else
+		ok "modprobe failing at allocations of vramsim_init() leaves nothing behind ($failed loads failed, $handled failures handled by a load that went on, up to n=$nth)"
+	fi
+else
+	not_ok "modprobe failing at allocations of vramsim_init()" "no fail-nth, failslab or _etext in /proc/kallsyms"
+fi
 check "no kernel warnings during the module tests" sh -c '! dmesg | grep -E "WARNING|BUG:|Oops"'
 
 [ "$fails" = 0 ]

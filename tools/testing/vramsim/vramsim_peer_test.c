@@ -19,6 +19,12 @@
  *                      and another reads it
  *   two_processes      two processes move their buffers between the
  *                      devices in opposite orders at the same time
+ *   remove_without_thp_ram  device 1 removed while a process maps a
+ *                      device THP on it and no 2 MiB of RAM can be had:
+ *                      EBUSY, and device 1 stays usable
+ *   remove_during_long_walk  device 1 removed half a second into a
+ *                      MIGRATE_TO_RAM over 4 TiB of holes: the walk ends
+ *                      with ENODEV, the removal at once
  *   query_devices      DRM_IOCTL_VRAMSIM_QUERY and the debugfs stats of
  *                      each device say which device it is, its size
  *                      (module parameter vram_size) and, idle, all free
@@ -30,6 +36,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,7 +44,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vramsim_drm.h"
@@ -110,6 +119,14 @@ FIXTURE_TEARDOWN(peer)
 			       (unsigned long long)live_folios(&s));
 		close(self->fd[i]);
 	}
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static char *map_buf(struct __test_metadata *_metadata, int advice,
@@ -487,6 +504,229 @@ TEST_F_TIMEOUT(peer, two_processes, PEER_TIMEOUT)
  * it free when idle; its debugfs directory, found from the node, is
  * vramsim or vramsim.<n>, and its stats file says the same.
  */
+/* num_devices=@n, with the write's errno: 0 or -errno. */
+static int set_num_devices(int n)
+{
+	int f = open("/sys/module/vramsim/parameters/num_devices",
+		     O_WRONLY | O_CLOEXEC);
+	char val[8];
+	int len, ret;
+
+	if (f < 0)
+		return -errno;
+	len = snprintf(val, sizeof(val), "%d\n", n);
+	ret = write(f, val, len) == len ? 0 : -errno;
+	close(f);
+	return ret;
+}
+
+#define FPA	"/sys/kernel/debug/fail_page_alloc/"
+
+static const char * const fpa_files[] = {
+	"probability", "interval", "times", "space", "verbose", "min-order",
+	"ignore-gfp-wait", "ignore-gfp-highmem", "task-filter",
+};
+
+struct fpa_saved {
+	char val[ARRAY_SIZE(fpa_files)][32];
+};
+
+static int fpa_write(const char *file, const char *val)
+{
+	char path[96];
+	int f, ret;
+
+	snprintf(path, sizeof(path), FPA "%s", file);
+	f = open(path, O_WRONLY | O_CLOEXEC);
+	if (f < 0)
+		return -errno;
+	ret = write(f, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -errno;
+	close(f);
+	return ret;
+}
+
+static int fpa_save(struct fpa_saved *saved)
+{
+	char path[96];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(fpa_files); i++) {
+		snprintf(path, sizeof(path), FPA "%s", fpa_files[i]);
+		if (vramsim_read_file(path, saved->val[i], sizeof(saved->val[i])))
+			return -1;
+	}
+	return 0;
+}
+
+static void fpa_restore(const struct fpa_saved *saved)
+{
+	size_t i;
+
+	fpa_write("probability", "0");
+	for (i = 0; i < ARRAY_SIZE(fpa_files); i++)
+		fpa_write(fpa_files[i], saved->val[i]);
+}
+
+/* Every allocation of 2 MiB or more fails, as in RAM too fragmented for it. */
+static int fpa_fail_2m(void)
+{
+	return fpa_write("probability", "0") ?:
+	       fpa_write("interval", "1") ?:
+	       fpa_write("times", "-1") ?:
+	       fpa_write("space", "0") ?:
+	       fpa_write("verbose", "0") ?:
+	       fpa_write("min-order", "9") ?:
+	       fpa_write("ignore-gfp-wait", "N") ?:
+	       fpa_write("ignore-gfp-highmem", "N") ?:
+	       fpa_write("task-filter", "N") ?:
+	       fpa_write("probability", "100");
+}
+
+/* The holder: its buffer on device 1, then idle until told to check it. */
+static int holder(int fd, int advice, int ready, int go)
+{
+	char *buf = map_buf(NULL, advice, SZ_2M, 0x9eb);
+	__u64 moved = 0;
+	char c;
+
+	if (!buf || vs_migrate(fd, TO_DEV, buf, SZ_2M, &moved) || moved != SZ_2M)
+		return 3;
+	close(fd);
+	if (write(ready, "r", 1) != 1 || read(go, &c, 1) != 1)
+		return 2;
+	return check(buf, SZ_2M, 0x9eb) == -1 ? 0 : 4;
+}
+
+/*
+ * Device 1 removed while an idle process maps a 2 MiB folio on it and no
+ * 2 MiB of RAM can be had (fail_page_alloc at order 9 stands in for
+ * fragmented RAM): a device THP moves by pfn only whole, so the removal
+ * cannot finish.  It used to retry forever, its writer in D state; now it
+ * gives up with EBUSY within seconds, and device 1 stays, usable.  Once
+ * RAM can be had, the removal succeeds and the holder's data are intact.
+ * Without THPs (nothp) the removal succeeds at once: 4 KiB pages need no
+ * 2 MiB of RAM.
+ */
+TEST_F_TIMEOUT(peer, remove_without_thp_ram, PEER_TIMEOUT)
+{
+	bool thp = variant->advice == MADV_HUGEPAGE;
+	struct drm_vramsim_query q;
+	int ready[2], go[2], status, err;
+	struct vramsim_stats s;
+	struct fpa_saved saved;
+	char num[8], c;
+	__u64 moved;
+	double t0;
+	pid_t pid;
+	char *buf;
+
+	if (fpa_save(&saved))
+		SKIP(return, "no fail_page_alloc in debugfs (CONFIG_FAIL_PAGE_ALLOC)");
+	ASSERT_EQ(pipe(ready), 0);
+	ASSERT_EQ(pipe(go), 0);
+	fflush(stdout);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(ready[0]);
+		close(go[1]);
+		_exit(holder(self->fd[1], variant->advice, ready[1], go[0]));
+	}
+	/* The holder's ends: a holder that fails ends the read with EOF. */
+	close(ready[1]);
+	close(go[0]);
+	ASSERT_EQ(read(ready[0], &c, 1), 1) {
+		waitpid(pid, &status, 0);
+		TH_LOG("holder failed: status %#x (3: its buffer did not move)", status);
+	}
+	ASSERT_EQ(vs_stats(self->fd[1], &s), 0);
+	EXPECT_EQ(s.live_folios[VRAMSIM_NR_ORDERS - 1], thp ? 1 : 0)
+		TH_LOG("the holder's 2 MiB is not one device THP");
+
+	ASSERT_EQ(fpa_fail_2m(), 0);
+	t0 = now_s();
+	err = set_num_devices(1);
+	fpa_restore(&saved);
+	ksft_print_msg("removal with no 2 MiB of RAM: %s after %.1f s\n",
+		       strerror(-err), now_s() - t0);
+	if (thp) {
+		EXPECT_EQ(err, -EBUSY);
+		/* Device 1 stays, usable, and says so. */
+		ASSERT_EQ(read_param("num_devices", num, sizeof(num)), 0);
+		EXPECT_STREQ(num, "2");
+		ASSERT_EQ(vs_query(self->fd[1], &q), 0);
+		EXPECT_EQ(q.device, 1);
+		buf = map_buf(_metadata, variant->advice, SZ_2M, 0x9ec);
+		ASSERT_NE(buf, NULL);
+		EXPECT_EQ(vs_migrate(self->fd[1], TO_DEV, buf, SZ_2M, &moved), 0);
+		EXPECT_EQ(moved, SZ_2M);
+		EXPECT_EQ(check(buf, SZ_2M, 0x9ec), -1);
+		munmap(buf, SZ_2M);
+		/* With RAM to be had, it goes. */
+		EXPECT_EQ(set_num_devices(1), 0);
+	} else {
+		EXPECT_EQ(err, 0);
+	}
+	EXPECT_EQ(vs_query(self->fd[1], &q), -ENODEV);
+
+	ASSERT_EQ(write(go[1], "g", 1), 1);
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("holder status %#x (4: its data differ)", status);
+	close(ready[0]);
+	close(go[1]);
+}
+
+struct long_walk {
+	int fd;
+	char *buf;
+	size_t len;
+	int err;
+	double done;
+};
+
+static void *long_walk_fn(void *arg)
+{
+	struct long_walk *w = arg;
+
+	w->err = vs_migrate(w->fd, TO_RAM, w->buf, w->len, NULL);
+	w->done = now_s();
+	return NULL;
+}
+
+/*
+ * A MIGRATE_TO_RAM over 4 TiB of unpopulated memory walks it for many
+ * seconds under TCG, inside drm_dev_enter(), which a removal waits for:
+ * one written half a second in used to wait until the walk was done (36.8
+ * s).  The walk now checks for removal per window, as it checks for a
+ * fatal signal: the ioctl ends with ENODEV and the removal at once.
+ */
+#define LONG_WALK	(4UL << 40)
+
+TEST_F_TIMEOUT(peer, remove_during_long_walk, PEER_TIMEOUT)
+{
+	struct long_walk w = { .fd = self->fd[1], .len = LONG_WALK };
+	double t0, t1;
+	pthread_t t;
+
+	w.buf = mmap(NULL, LONG_WALK, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(w.buf, MAP_FAILED);
+	ASSERT_EQ(pthread_create(&t, NULL, long_walk_fn, &w), 0);
+	usleep(500000);
+	t0 = now_s();
+	EXPECT_EQ(set_num_devices(1), 0);
+	t1 = now_s();
+	ASSERT_EQ(pthread_join(t, NULL), 0);
+	ksft_print_msg("removal took %.2f s; the walk ended %.2f s after it began (%s)\n",
+		       t1 - t0, w.done - t0, strerror(-w.err));
+	ASSERT_GT(w.done, t0) TH_LOG("the walk ended before the removal: it aims at nothing");
+	EXPECT_EQ(w.err, -ENODEV);
+	EXPECT_LT(t1 - t0, 10.0);
+	munmap(w.buf, LONG_WALK);
+}
+
 TEST_F_TIMEOUT(peer, query_devices, PEER_TIMEOUT)
 {
 	struct drm_vramsim_query q;

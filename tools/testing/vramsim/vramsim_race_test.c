@@ -15,6 +15,9 @@
  * here fails because something was slow, only because something was
  * wrong, hung or leaked.
  *
+ * A fork's child exiting while its parent migrates the memory they share
+ * (fork_exit_vs_migrate) is here too.
+ *
  * Run in the guest with the module loaded, e.g.
  *   modprobe vramsim vram_size=64M prepare=driver && vramsim_race_test
  */
@@ -1101,6 +1104,78 @@ static void rmmod_child(bool busy, int ready)
 		if (check(buf, len, salt) != -1)
 			_exit(3);
 	}
+}
+
+/*
+ * A fork's child exits while its parent moves the device memory they share
+ * back to RAM, by MIGRATE_TO_RAM or by a CPU fault: the parent's migration
+ * puts migration entries in both page tables (the folio is mapped in
+ * both), and the child's exit zaps its own.  Zapping a PMD migration entry
+ * of a device folio put the folio twice on 7.3 (patches/0001: refcount 0
+ * in do_huge_pmd_device_private(), found by the stress run); until that
+ * fix was in every kernel, vramsim_stress let a fork's child exit only
+ * while its parent ran nothing else.  Each round: the buffer to the
+ * device, fork, the child exits after a random delay of up to 2 ms (its
+ * exit, whole, is the zap), the parent moves the buffer home and checks
+ * it.  A round counts as overlapped when the child's exit began inside
+ * the parent's migration; some must.
+ */
+struct fork_exit_shared {
+	atomic_long exit_us;
+};
+
+TEST_F_TIMEOUT(race, fork_exit_vs_migrate, RACE_TIMEOUT)
+{
+	size_t len = 4 * SZ_2M;
+	unsigned long round, overlapped = 0;
+	struct fork_exit_shared *sh;
+	unsigned int seed = 11;
+	struct budget b;
+	__u64 salt = salt_of(11, 0);
+	int status;
+	char *buf;
+
+	sh = shared_alloc(sizeof(*sh));
+	ASSERT_NE(sh, NULL);
+	buf = vramsim_map_aligned(len, variant->advice);
+	ASSERT_NE(buf, NULL);
+	fill(buf, len, salt);
+
+	budget_init(&b, 20, 400);
+	for (round = 0; budget_more(&b, round); round++) {
+		unsigned int delay = rand_r(&seed) % 2000;
+		double t0, t1;
+		__u64 moved;
+		pid_t pid;
+		long bad;
+
+		ASSERT_EQ(vs_migrate(self->fd, TO_DEV, buf, len, &moved), 0);
+		ASSERT_EQ(moved, len);
+		atomic_store(&sh->exit_us, 0);
+		fflush(stdout);
+		t0 = now_s();
+		pid = fork();
+		ASSERT_GE(pid, 0);
+		if (!pid) {
+			usleep(delay);
+			atomic_store(&sh->exit_us, now_s() * 1e6);
+			_exit(0);
+		}
+		if (round & 1)
+			EXPECT_EQ(vs_migrate(self->fd, TO_RAM, buf, len, &moved), 0);
+		bad = check(buf, len, salt);
+		t1 = now_s();
+		ASSERT_EQ(waitpid(pid, &status, 0), pid);
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+		ASSERT_EQ(bad, -1) TH_LOG("round %lu: word %ld differs", round, bad);
+		if (atomic_load(&sh->exit_us) > t0 * 1e6 &&
+		    atomic_load(&sh->exit_us) < t1 * 1e6)
+			overlapped++;
+	}
+	ksft_print_msg("%lu rounds in %.1f s, %lu with the child's exit in a migration\n",
+		       round, budget_elapsed(&b), overlapped);
+	EXPECT_GT(overlapped, 0) TH_LOG("no exit fell inside a migration: nothing was raced");
+	munmap(buf, len);
 }
 
 TEST_F_TIMEOUT(race_proc, rmmod_vs_exit, RACE_TIMEOUT)

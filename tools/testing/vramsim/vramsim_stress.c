@@ -185,7 +185,7 @@ static struct {
 	size_t size_min;
 	size_t size_max;
 	bool verbose;
-	bool fork_overlap;
+	bool fork_serial;
 	size_t hog;		/* per process; ~0: from the VRAM's size */
 	unsigned int devices;	/* at most this many devices; 0: all there are */
 	unsigned int skip;	/* operations not to do (1 << op) */
@@ -1095,17 +1095,19 @@ static int fork_child(const struct thr *pt, struct buf *b, const uint64_t *r)
 }
 
 /*
- * A known Linux 7.3 bug, and how the run steers clear of it.  Zapping a PMD
- * migration entry whose folio is device-private (munmap, MADV_DONTNEED,
- * exit) makes zap_huge_pmd_folio() drop an rmap and a reference that the
- * migration entry does not hold: the folio is freed under the migration
- * (VM_BUG_ON_PAGE in do_huge_pmd_device_private(), or a bad rmap).  Such
- * entries exist while a device THP is migrated back to RAM, in every
- * process that maps it.  Within a process a buffer's mutex keeps zaps and
- * migrations of one buffer apart, but a fork's child maps all of them and
- * zaps them when it exits.  So the child exits only when the parent holds
- * fork_lock for writing, every other operation of the process holding it
- * for reading; --fork-overlap drops that rule to reproduce the bug.
+ * A Linux 7.3 bug that patches/0001 fixes, and the rule that steered clear
+ * of it before.  Zapping a PMD migration entry whose folio is
+ * device-private (munmap, MADV_DONTNEED, exit) made zap_huge_pmd_folio()
+ * drop an rmap and a reference that the migration entry does not hold: the
+ * folio was freed under the migration (VM_BUG_ON_PAGE in
+ * do_huge_pmd_device_private(), or a bad rmap).  Such entries exist while a
+ * device THP is migrated back to RAM, in every process that maps it, and a
+ * fork's child maps all of the parent's buffers and zaps them when it
+ * exits.  Every kernel vramsim builds has the fix, so a fork's child exits
+ * whenever it is done, while its parent migrates.  --fork-serial brings the
+ * old rule back, for a kernel without the fix: the child exits only when
+ * the parent holds fork_lock for writing, every other operation of the
+ * process holding it for reading.
  */
 static pthread_rwlock_t fork_lock;
 
@@ -1141,7 +1143,7 @@ static void op_fork(struct thr *t, struct buf *b, const uint64_t *r)
 		int ret = fork_child(t, b, r);
 
 		/* Exit (zap everything) only when the parent says so. */
-		if (!g.fork_overlap &&
+		if (g.fork_serial &&
 		    (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1))
 			ret |= 4;
 		_exit(ret);
@@ -1154,7 +1156,7 @@ static void op_fork(struct thr *t, struct buf *b, const uint64_t *r)
 	}
 	if (r[4] & 16)
 		migrate_runs(t, b, true, 0, b->len);
-	if (!g.fork_overlap) {
+	if (g.fork_serial) {
 		/* thread_main() holds it for reading; no migration while it exits. */
 		pthread_rwlock_unlock(&fork_lock);
 		if (read(ready[0], &c, 1) != 1)
@@ -1167,7 +1169,7 @@ static void op_fork(struct thr *t, struct buf *b, const uint64_t *r)
 		api_error(t, b, "waitpid: %s", strerror(errno));
 		return;
 	}
-	if (!g.fork_overlap) {
+	if (g.fork_serial) {
 		pthread_rwlock_unlock(&fork_lock);
 		pthread_rwlock_rdlock(&fork_lock);
 	}
@@ -1541,8 +1543,8 @@ static void usage(FILE *f)
 		"                  to_dev_4k to_dev_2m to_ram_4k to_ram_2m write remap punch\n"
 		"                  mremap mprotect dontneed thp_advise overlay fork\n"
 		"  --verbose       print every operation and migration\n"
-		"  --fork-overlap  let fork children exit while the parent migrates\n"
-		"                  (hits a Linux 7.3 bug, see fork_lock)\n"
+		"  --fork-serial   let a fork's child exit only while its parent runs\n"
+		"                  nothing else (for a kernel without patches/0001)\n"
 		"\n"
 		"Each thread's random generator is seeded from (seed, process, thread) and\n"
 		"draws the same number of values for every operation, so a seed replays\n"
@@ -1587,7 +1589,7 @@ static int parse_opts(int argc, char **argv)
 		{ "devices", required_argument, NULL, 'd' },
 		{ "skip", required_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
-		{ "fork-overlap", no_argument, NULL, 'F' },
+		{ "fork-serial", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'H' },
 		{ }
 	};
@@ -1649,7 +1651,7 @@ static int parse_opts(int argc, char **argv)
 				return -1;
 			break;
 		case 'F':
-			g.fork_overlap = true;
+			g.fork_serial = true;
 			break;
 		case 'v':
 			g.verbose = true;

@@ -12,6 +12,10 @@
  *           instance of the device's size, and with <threads>, on that
  *           many CPUs at once (see vramsim_bench.c); read: key=value
  *           timings of the last run
+ *   evict_hold_ms
+ *           for tests: milliseconds an eviction waits between unmapping
+ *           its folios and moving them (0 to 1000; 0, the default: no
+ *           wait), so that a test can munmap or exit in that window
  */
 
 #include <linux/debugfs.h>
@@ -62,6 +66,7 @@ static int vramsim_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "evictions: %llu\n", s.evictions);
 	seq_printf(m, "evicted_bytes: %llu\n", s.evicted_bytes);
 	seq_printf(m, "evict_skipped: %llu\n", s.evict_skipped);
+	seq_printf(m, "evict_no_ram: %llu\n", s.evict_no_ram);
 	seq_printf(m, "peer_bytes: %llu\n", s.peer_bytes);
 	seq_printf(m, "device: %u\n", vdev->index);
 	return 0;
@@ -148,6 +153,27 @@ static const struct file_operations vramsim_bench_fops = {
 	.release = single_release,
 };
 
+static int vramsim_evict_hold_get(void *data, u64 *val)
+{
+	struct vramsim_vram *vram = data;
+
+	*val = READ_ONCE(vram->evict_hold_ms);
+	return 0;
+}
+
+static int vramsim_evict_hold_set(void *data, u64 val)
+{
+	struct vramsim_vram *vram = data;
+
+	if (val > VRAMSIM_EVICT_HOLD_MAX_MS)
+		return -EINVAL;
+	WRITE_ONCE(vram->evict_hold_ms, val);
+	return 0;
+}
+
+DEFINE_DEBUGFS_ATTRIBUTE(vramsim_evict_hold_fops, vramsim_evict_hold_get,
+			 vramsim_evict_hold_set, "%llu\n");
+
 /**
  * vramsim_debugfs_init() - create vramsim's debugfs files
  * @vdev: the device, not yet registered
@@ -159,4 +185,6 @@ void vramsim_debugfs_init(struct vramsim_device *vdev)
 			      ARRAY_SIZE(vramsim_debugfs_files));
 	debugfs_create_file("bench", 0600, vdev->drm.debugfs_root, vdev,
 			    &vramsim_bench_fops);
+	debugfs_create_file_unsafe("evict_hold_ms", 0600, vdev->drm.debugfs_root,
+				   &vdev->vram, &vramsim_evict_hold_fops);
 }

@@ -51,6 +51,51 @@ static u64 vramsim_vram_size(unsigned int i)
 	return vram_sizes[min(i, nr_vram_sizes - 1)];
 }
 
+/*
+ * One size of a vram_size list: a decimal or 0x-prefixed hexadecimal
+ * number and an optional K, M, G or T, as memparse() reads it, but an
+ * error where memparse() would wrap: 0 or -errno, *@end past the size.
+ */
+static int vramsim_parse_size(const char *s, const char **end, u64 *size)
+{
+	bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+	const char *digits = hex ? "0123456789abcdefABCDEF" : "0123456789";
+	size_t len = (hex ? 2 : 0) + strspn(s + (hex ? 2 : 0), digits);
+	unsigned int shift = 0;
+	char num[24];
+	u64 v;
+	int err;
+
+	if (len == (hex ? 2 : 0))
+		return -EINVAL;
+	if (len >= sizeof(num))
+		return -ERANGE;
+	memcpy(num, s, len);
+	num[len] = '\0';
+	err = kstrtou64(num, 0, &v);
+	if (err)
+		return err;
+	s += len;
+	switch (*s) {
+	case 'T': case 't':
+		shift += 10;
+		fallthrough;
+	case 'G': case 'g':
+		shift += 10;
+		fallthrough;
+	case 'M': case 'm':
+		shift += 10;
+		fallthrough;
+	case 'K': case 'k':
+		shift += 10;
+		s++;
+	}
+	if (check_shl_overflow(v, shift, size))
+		return -ERANGE;
+	*end = s;
+	return 0;
+}
+
 static int vram_size_set(const char *val, const struct kernel_param *kp)
 {
 	u64 sizes[VRAMSIM_MAX_DEVICES];
@@ -58,10 +103,16 @@ static int vram_size_set(const char *val, const struct kernel_param *kp)
 	unsigned int n = 0;
 
 	for (;;) {
-		char *end;
-		u64 size = memparse(s, &end);
+		const char *end = s;
+		u64 size = 0;
+		int err = vramsim_parse_size(s, &end, &size);
 
-		if (end == s || (*end && *end != ',' && *end != '\n')) {
+		if (err == -ERANGE) {
+			pr_err(DRIVER_NAME ": vram_size=%s: a size does not fit in 64 bits\n",
+			       val);
+			return -ERANGE;
+		}
+		if (err || (*end && *end != ',' && *end != '\n')) {
 			pr_err(DRIVER_NAME ": vram_size=%s is not a size or a list of sizes; use e.g. 512M or 1G,256M\n",
 			       val);
 			return -EINVAL;
@@ -324,38 +375,64 @@ err_faux:
 }
 
 /*
+ * How long a removal through num_devices waits while no block of the
+ * device's VRAM goes back to the buddy before it gives up.
+ */
+#define VRAMSIM_REMOVE_PATIENCE	(5 * HZ)
+
+/*
  * Remove device @i.  Its VRAM's contents go back to RAM (the processes
  * that map them keep their data); files still open on its render node
- * get -ENODEV until they are closed.
+ * get -ENODEV until they are closed.  With @patience (jiffies, see
+ * vramsim_evict_all()), a removal that cannot move some of the memory to
+ * RAM gives up, and the device stays as it was: -EBUSY, or -EINTR if the
+ * caller was killed.  Without, it waits as long as it takes (module exit,
+ * which cannot fail).
  */
-static void vramsim_device_destroy(unsigned int i)
+static int vramsim_device_destroy(unsigned int i, unsigned long patience)
 {
 	struct vramsim_device *vdev = vramsim_devices[i];
 	struct faux_device *faux = vdev->faux;
+	int err;
 
 	lockdep_assert_held(&vramsim_lock);
 
 	/*
 	 * Migrations to other devices stop looking for this one's pages; one
-	 * that already found some holds them, and the teardown below waits
+	 * that already found some holds them, and the eviction below waits
 	 * for it to finish with them.
 	 */
 	WRITE_ONCE(vramsim_peers[i], NULL);
+	err = vramsim_vram_empty(&vdev->vram, patience);
+	if (err) {
+		WRITE_ONCE(vramsim_peers[i], &vdev->vram);
+		drm_err(&vdev->drm, "device %u stays: %s its memory to RAM (%pe)\n",
+			i, err == -EINTR ? "killed while moving" : "cannot move all of",
+			ERR_PTR(err));
+		return err;
+	}
 	vramsim_devices[i] = NULL;
 	drm_dev_unplug(&vdev->drm);
 	devres_release_group(&faux->dev, NULL);
 	faux_device_destroy(faux);
+	return 0;
 }
 
-/* Create or remove devices until there are @n. */
-static int vramsim_set_count(unsigned int n)
+/*
+ * Create or remove devices until there are @n; a removal waits at most
+ * @patience without progress (0: as long as it takes).
+ */
+static int vramsim_set_count(unsigned int n, unsigned long patience)
 {
 	int err = 0;
 
 	lockdep_assert_held(&vramsim_lock);
 
-	while (vramsim_count > n)
-		vramsim_device_destroy(--vramsim_count);
+	while (vramsim_count > n && !err) {
+		err = vramsim_device_destroy(vramsim_count - 1, patience);
+		if (!err)
+			vramsim_count--;
+	}
 	while (vramsim_count < n && !err) {
 		err = vramsim_device_create(vramsim_count);
 		if (!err)
@@ -388,11 +465,14 @@ static int num_devices_set(const char *val, const struct kernel_param *kp)
 		num_devices = n;
 		err = 0;
 	} else {
-		err = vramsim_set_count(n);
-		num_devices = vramsim_count;
-		if (err)
+		err = vramsim_set_count(n, VRAMSIM_REMOVE_PATIENCE);
+		if (err && vramsim_count > n)
+			pr_err(DRIVER_NAME ": num_devices=%u: could remove devices only down to %u: %pe\n",
+			       n, vramsim_count, ERR_PTR(err));
+		else if (err)
 			pr_err(DRIVER_NAME ": num_devices=%u: could create only %u devices: %pe\n",
 			       n, vramsim_count, ERR_PTR(err));
+		num_devices = vramsim_count;
 	}
 	mutex_unlock(&vramsim_lock);
 	return err;
@@ -413,9 +493,9 @@ static int __init vramsim_init(void)
 	if (err)
 		return err;
 	mutex_lock(&vramsim_lock);
-	err = vramsim_set_count(num_devices);
+	err = vramsim_set_count(num_devices, 0);
 	if (err)
-		vramsim_set_count(0);
+		vramsim_set_count(0, 0);
 	else
 		vramsim_live = true;
 	mutex_unlock(&vramsim_lock);
@@ -428,7 +508,7 @@ static void __exit vramsim_exit(void)
 {
 	mutex_lock(&vramsim_lock);
 	vramsim_live = false;
-	vramsim_set_count(0);
+	vramsim_set_count(0, 0);
 	mutex_unlock(&vramsim_lock);
 	vramsim_block_cache_fini();
 }

@@ -40,6 +40,7 @@
 #include <linux/jiffies.h>
 #include <linux/minmax.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 
 #include <kunit/visibility.h>
 
@@ -124,6 +125,24 @@ static u64 vramsim_evict_block(struct vramsim_vram *vram,
 	return bytes;
 }
 
+/*
+ * Say what an eviction for teardown waits for: blocks still in use, and
+ * of the pages it tried since @no_ram and @skipped were read, those for
+ * which no RAM could be had (a device THP moves only whole, so it needs
+ * 2 MiB of contiguous RAM) and the others, which a fault, a migration or
+ * a reference held elsewhere kept.
+ */
+static void vramsim_evict_report(struct vramsim_vram *vram, unsigned long left,
+				 const char *what, s64 no_ram, s64 skipped)
+{
+	no_ram = atomic64_read(&vram->stats.evict_no_ram) - no_ram;
+	skipped = atomic64_read(&vram->stats.evict_skipped) - skipped;
+	dev_warn(vram->dev, "eviction %s %lu blocks (%llu MiB in use): %lld page moves found no RAM (a device THP needs 2 MiB of it), %lld were held by a fault, a migration or a reference\n",
+		 what, left,
+		 (vram->mm.size - vramsim_vram_free_bytes(vram)) >> 20,
+		 no_ram, max(skipped - no_ram, 0));
+}
+
 /**
  * vramsim_evict() - move the oldest device memory to RAM
  * @vram: the VRAM
@@ -171,19 +190,25 @@ EXPORT_SYMBOL_IF_KUNIT(vramsim_evict);
 /**
  * vramsim_evict_all() - move all device memory to RAM, for teardown
  * @vram: the VRAM, with allocation stopped (@vram->dying set)
+ * @patience: jiffies without progress after which to give up; 0: never
  *
  * Returns when no block is in use any more: every device page was evicted
  * or freed.  A page that cannot move now (a fault or a migration to RAM
- * holds it) is retried until it has gone; one that never goes is reported
- * every ten seconds, as memunmap_pages() would otherwise wait for it in
- * silence.
+ * holds it, or no RAM can be had for it) is retried, for as long as some
+ * block goes now and then.  With @patience, once none has gone for that
+ * long, or when the caller is killed, it gives up; without, it retries
+ * until all have gone (memunmap_pages() would otherwise wait for them),
+ * saying every ten seconds what it waits for.
  *
  * Context: process context, may sleep.
+ * Return: 0; with @patience, -EBUSY or -EINTR if blocks are left.
  */
-void vramsim_evict_all(struct vramsim_vram *vram)
+int vramsim_evict_all(struct vramsim_vram *vram, unsigned long patience)
 {
-	unsigned long deadline = jiffies + 10 * HZ;
-	unsigned long left;
+	s64 no_ram = atomic64_read(&vram->stats.evict_no_ram);
+	s64 skipped = atomic64_read(&vram->stats.evict_skipped);
+	unsigned long warn = jiffies + 10 * HZ, stuck = jiffies;
+	unsigned long left, last = ULONG_MAX;
 
 	for (;;) {
 		vramsim_vram_drain(vram);
@@ -191,16 +216,62 @@ void vramsim_evict_all(struct vramsim_vram *vram)
 		left = vram->lru_len;
 		mutex_unlock(&vram->lock);
 		if (!left)
-			return;
-
-		if (vramsim_evict(vram, U64_MAX, 0, VRAMSIM_EVICT_TEARDOWN))
-			continue;
-		if (time_after(jiffies, deadline)) {
-			dev_warn(vram->dev, "%lu blocks still in use after eviction, retrying\n",
-				 left);
-			deadline = jiffies + 10 * HZ;
+			return 0;
+		if (left < last) {
+			last = left;
+			stuck = jiffies;
 		}
-		msleep(20);
+
+		if (vramsim_evict(vram, U64_MAX, 0, VRAMSIM_EVICT_TEARDOWN)) {
+			stuck = jiffies;
+			continue;
+		}
+		if (patience && fatal_signal_pending(current))
+			return -EINTR;
+		if (patience && time_after(jiffies, stuck + patience)) {
+			vramsim_evict_report(vram, left, "cannot move", no_ram,
+					     skipped);
+			return -EBUSY;
+		}
+		if (!patience && time_after(jiffies, warn)) {
+			vramsim_evict_report(vram, left, "still waiting for",
+					     no_ram, skipped);
+			warn = jiffies + 10 * HZ;
+		}
+		if (patience)
+			schedule_timeout_killable(msecs_to_jiffies(20));
+		else
+			msleep(20);
 	}
 }
 EXPORT_SYMBOL_IF_KUNIT(vramsim_evict_all);
+
+/**
+ * vramsim_vram_empty() - stop allocating and move all device memory to RAM
+ * @vram: the VRAM
+ * @patience: as for vramsim_evict_all(); 0: wait as long as it takes
+ *
+ * The first step of removing a device, while its render node still works:
+ * on success no device page is left and none will be allocated, and
+ * vramsim_vram_fini() has nothing to wait for.  If some memory cannot
+ * move, allocation resumes and the VRAM stays as usable as it was.
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or -EBUSY or -EINTR (with @patience): the VRAM is still in use.
+ */
+int vramsim_vram_empty(struct vramsim_vram *vram, unsigned long patience)
+{
+	int err;
+
+	mutex_lock(&vram->lock);
+	WRITE_ONCE(vram->dying, true);
+	mutex_unlock(&vram->lock);
+
+	err = vramsim_evict_all(vram, patience);
+	if (err) {
+		mutex_lock(&vram->lock);
+		WRITE_ONCE(vram->dying, false);
+		mutex_unlock(&vram->lock);
+	}
+	return err;
+}

@@ -9,6 +9,7 @@
  * a PMD-sized hole can become one order-9 device folio and back.
  */
 
+#include <linux/delay.h>
 #include <linux/highmem.h>
 #include <linux/huge_mm.h>
 #include <linux/migrate.h>
@@ -34,7 +35,13 @@ static struct page *vramsim_backing_page(struct vramsim_vram *vram,
 	if (page)
 		return page;
 
-	page = alloc_page(GFP_HIGHUSER | __GFP_ACCOUNT);
+	/*
+	 * Not charged: the device folio these contents belong to carries the
+	 * memcg charge of the page it replaced (mem_cgroup_migrate()), so a
+	 * second charge would count the memory twice.  And a migration that
+	 * finds no RAM for its VRAM fails with -ENOMEM: no OOM kill for it.
+	 */
+	page = alloc_page(GFP_HIGHUSER | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
 	if (!page)
 		return NULL;
 	old = xa_cmpxchg(&vram->backing, pgoff, NULL, page, GFP_KERNEL);
@@ -632,8 +639,12 @@ u64 vramsim_migrate_pfns_to_ram(struct vramsim_vram *vram, unsigned long pfn,
 {
 	gfp_t gfp0 = GFP_HIGHUSER_MOVABLE |
 		     (may_fail ? __GFP_NORETRY | __GFP_NOWARN : 0);
+	/* Teardown compacts and retries for its 2 MiB, but never OOM-kills. */
+	gfp_t gfp9 = GFP_TRANSHUGE | __GFP_NOWARN |
+		     (may_fail ? 0 : __GFP_RETRY_MAYFAIL);
 	struct vramsim_window *w;
 	unsigned long i, nr;
+	unsigned int hold;
 	u64 moved;
 
 	if (WARN_ON_ONCE(npages > VRAMSIM_WINDOW_PAGES))
@@ -657,15 +668,26 @@ u64 vramsim_migrate_pfns_to_ram(struct vramsim_vram *vram, unsigned long pfn,
 			continue;
 		order = folio_order(page_folio(spage));
 		nr = 1UL << order;
-		folio = folio_alloc(order ? GFP_TRANSHUGE | __GFP_NOWARN : gfp0,
-				    order);
-		if (!folio)
+		folio = folio_alloc(order ? gfp9 : gfp0, order);
+		if (!folio) {
+			atomic64_add(nr, &vram->stats.evict_no_ram);
 			continue;
+		}
 		folio_lock(folio);
 		vramsim_copy_from_vram(vram, &folio->page, spage, nr);
 		w->dst[i] = migrate_pfn(folio_pfn(folio)) |
 			    (order ? MIGRATE_PFN_COMPOUND : 0);
 	}
+
+	/*
+	 * A test's hold: the folios are unmapped, locked and copied, their
+	 * migration entries in place, and no mmap lock is held, so their
+	 * owner may munmap them or exit meanwhile.  The tests that aim at
+	 * that window set it (vramsim_evict_test.c, unmap_during_eviction).
+	 */
+	hold = READ_ONCE(vram->evict_hold_ms);
+	if (unlikely(hold))
+		msleep(hold);
 
 	migrate_device_pages(w->src, w->dst, npages);
 	moved = vramsim_moved_bytes(w->src, w->dst, npages);
@@ -702,9 +724,17 @@ static int vramsim_walk(struct vramsim_vram *vram, struct mm_struct *mm,
 			.dst = w->dst,
 		};
 
-		/* A range may be terabytes of holes: let a killed task go. */
+		/*
+		 * A range may be terabytes of holes: let a killed task go,
+		 * and a removal of the device, which waits for this ioctl
+		 * (drm_dev_unplug()), proceed.
+		 */
 		if (fatal_signal_pending(current)) {
 			err = -EINTR;
+			break;
+		}
+		if (READ_ONCE(vram->dying)) {
+			err = -ENODEV;
 			break;
 		}
 		if (!vma) {

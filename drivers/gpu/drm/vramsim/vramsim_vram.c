@@ -54,8 +54,13 @@ static struct kmem_cache *vramsim_block_cache;
  */
 int __init vramsim_block_cache_init(void)
 {
-	/* Unmerged: its own slabinfo line, and a leak named at unload. */
-	vramsim_block_cache = KMEM_CACHE(vramsim_block, SLAB_NO_MERGE);
+	/*
+	 * Unmerged: its own slabinfo line, and a leak named at unload.
+	 * Accounted: a block is kernel memory a migration to VRAM makes its
+	 * task's memcg pay for, as the struct pages it backs are charged.
+	 */
+	vramsim_block_cache = KMEM_CACHE(vramsim_block,
+					 SLAB_NO_MERGE | SLAB_ACCOUNT);
 	return vramsim_block_cache ? 0 : -ENOMEM;
 }
 
@@ -697,12 +702,8 @@ void vramsim_vram_fini(struct vramsim_vram *vram)
 	u64 start = vram->pgmap.range.start;
 	u64 len = range_len(&vram->pgmap.range);
 
-	mutex_lock(&vram->lock);
-	vram->dying = true;
-	mutex_unlock(&vram->lock);
-
-	/* No allocation now: move what is left to RAM. */
-	vramsim_evict_all(vram);
+	/* No allocation now: move what is left to RAM, however long it takes. */
+	vramsim_vram_empty(vram, 0);
 
 	/* Waits until every device page has been through ->folio_free. */
 	memunmap_pages(&vram->pgmap);
@@ -821,6 +822,7 @@ void vramsim_vram_get_stats(struct vramsim_vram *vram,
 	stats->evictions = atomic64_read(&c->evictions);
 	stats->evicted_bytes = atomic64_read(&c->evicted_bytes);
 	stats->evict_skipped = atomic64_read(&c->evict_skipped);
+	stats->evict_no_ram = atomic64_read(&c->evict_no_ram);
 	stats->peer_bytes = atomic64_read(&c->peer_bytes);
 }
 EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_get_stats);
@@ -846,6 +848,7 @@ void vramsim_vram_print(struct vramsim_vram *vram, struct drm_printer *p)
 	drm_printf(p, "evict: %s evictions: %llu evicted_bytes: %llu evict_skipped: %llu\n",
 		   str_on_off(vram->evict), s.evictions, s.evicted_bytes,
 		   s.evict_skipped);
+	drm_printf(p, "evict_no_ram: %llu\n", s.evict_no_ram);
 	drm_printf(p, "peer_bytes: %llu\n", s.peer_bytes);
 	drm_printf(p, "order      live    allocs     frees\n");
 	for (i = 0; i < VRAMSIM_NR_ORDERS; i++)

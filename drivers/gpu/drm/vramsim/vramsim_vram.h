@@ -185,6 +185,7 @@ struct vramsim_pcpu_counters {
  * @evicted_bytes: bytes of device memory evicted to RAM
  * @evict_skipped: device pages an eviction found in use but could not move
  *	(locked by a migration or fault, an extra reference, no RAM)
+ * @evict_no_ram: of those, the pages for which no RAM could be had
  * @peer_bytes: bytes migrated into this VRAM directly from another's
  */
 struct vramsim_counters {
@@ -196,6 +197,7 @@ struct vramsim_counters {
 	atomic64_t evictions;
 	atomic64_t evicted_bytes;
 	atomic64_t evict_skipped;
+	atomic64_t evict_no_ram;
 	atomic64_t peer_bytes;
 };
 
@@ -212,6 +214,7 @@ struct vramsim_counters {
  * @evictions: blocks an eviction moved data out of
  * @evicted_bytes: bytes evicted to system memory
  * @evict_skipped: device pages an eviction found in use but could not move
+ * @evict_no_ram: of those, the pages for which no RAM could be had
  * @peer_bytes: bytes migrated in directly from another VRAM
  *
  * Filled by vramsim_vram_get_stats(); counts are since the VRAM was
@@ -230,6 +233,7 @@ struct vramsim_vram_stats {
 	u64 evictions;
 	u64 evicted_bytes;
 	u64 evict_skipped;
+	u64 evict_no_ram;
 	u64 peer_bytes;
 };
 
@@ -250,7 +254,9 @@ struct vramsim_vram_stats {
  * @lock: protects @mm, @dying, @lru, @lru_len and @evict_seq; a mutex
  *	because the buddy allocates with GFP_KERNEL
  * @mm: the buddy allocator over [0, @size)
- * @dying: set at teardown; no allocation after it
+ * @dying: set while the VRAM is emptied for removal and at teardown: no
+ *	allocation meanwhile, and migration walks stop (read locklessly with
+ *	READ_ONCE() there)
  * @pending: blocks whose last page was freed, not yet returned to @mm:
  *	one list per CPU, filled locklessly by ->folio_free on the CPU it
  *	runs on, all emptied under @lock
@@ -265,6 +271,9 @@ struct vramsim_vram_stats {
  * @windows: %VRAMSIM_NR_WINDOWS migration windows (vramsim_migrate.c), so
  *	that faults and ioctls need not allocate them
  * @windows_busy: bit i set while window i is in use
+ * @evict_hold_ms: for tests only (debugfs evict_hold_ms): how long an
+ *	eviction waits with its folios unmapped, locked and copied, before
+ *	it moves them; 0 (the default): not at all.  Read with READ_ONCE().
  * @stats: event counters
  */
 struct vramsim_vram {
@@ -290,8 +299,12 @@ struct vramsim_vram {
 	struct xarray backing;
 	struct vramsim_window *windows;
 	unsigned long windows_busy;
+	unsigned int evict_hold_ms;
 	struct vramsim_counters stats;
 };
+
+/* Longest hold debugfs evict_hold_ms accepts. */
+#define VRAMSIM_EVICT_HOLD_MAX_MS	1000
 
 int vramsim_block_cache_init(void);
 void vramsim_block_cache_fini(void);
@@ -314,7 +327,8 @@ bool vramsim_block_put(struct vramsim_vram *vram, struct vramsim_block *vb,
 
 u64 vramsim_evict(struct vramsim_vram *vram, u64 bytes, u64 ticket,
 		  enum vramsim_evict_reason reason);
-void vramsim_evict_all(struct vramsim_vram *vram);
+int vramsim_evict_all(struct vramsim_vram *vram, unsigned long patience);
+int vramsim_vram_empty(struct vramsim_vram *vram, unsigned long patience);
 
 u64 vramsim_vram_free_bytes(struct vramsim_vram *vram);
 void vramsim_vram_get_stats(struct vramsim_vram *vram,

@@ -31,7 +31,8 @@
 #      kmemleak-a.tap       a kmemleak scan after everything was unloaded
 #   b: kunit-b.ktap         with "kunit": the KUnit suites
 #      <suite>-PB.tap       migrate, race, mm, evict, peer with
-#                           prepare=PB (not with "solo")
+#                           prepare=PB (not with "solo"); evict and peer
+#                           with every vramsim:* tracepoint enabled
 #      fuzz-PB.tap          ioctl fuzzer (fuzz=N calls, default 10^5)
 #      bench-smoke.tap      the benchmark tool on tiny sizes
 #      kmemleak-b.tap       the same scan
@@ -124,25 +125,60 @@ if in_part b && [ $kunit_b = 1 ]; then
 	run_kunit b
 fi
 
+# The suites, the fuzzer and the stress run run in a memory cgroup with a
+# limit (the test kernels have CONFIG_MEMCG): device folios take over the
+# charge of the pages they replace, and a second charge for the same data,
+# or a leaked one, would show as an OOM kill.  The guest has 3 GiB; no
+# suite needs more than a few hundred MiB.
+memcg=/sys/fs/cgroup/vramsim-suites
+memcg_setup() {
+	local cg=/sys/fs/cgroup
+	[ -e $cg/cgroup.controllers ] || mount -t cgroup2 none $cg || return 1
+	grep -qw memory $cg/cgroup.controllers || return 1
+	echo +memory > $cg/cgroup.subtree_control || return 1
+	mkdir -p $memcg && echo 1536M > $memcg/memory.max
+}
+if ! memcg_setup; then
+	echo "test.sh: no memory cgroup: every suite will fail" >&2
+fi
+# Each suite's program goes into $memcg as it starts:
+#   timeout ... sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$memcg" PROG
+
+# Every vramsim:* tracepoint on (1) or off (0); tracefs is mounted if it
+# is not.  The events exist while the module is loaded.
+vramsim_trace() {
+	local t=/sys/kernel/tracing
+	[ -d $t/events ] || mount -t tracefs nodev $t 2>/dev/null
+	[ -w $t/events/vramsim/enable ] || return 1
+	echo "$1" > $t/events/vramsim/enable || return 1
+	[ "$1" = 1 ] || : > $t/trace
+}
+
 # run_suite NAME POLICY SECONDS PROGRAM [ARGS]: one userspace suite on
 # $NUM (default 1) freshly loaded devices of $VRAM (default 64 MiB) each,
-# with prepare=POLICY and evict=$EVICT (default on), bounded in time.
+# with prepare=POLICY and evict=$EVICT (default on), bounded in time;
+# with TRACE=1, every vramsim:* tracepoint enabled (the events must cost
+# the suite nothing but time: no splat, no failure).
 run_suite() {
 	local name=$1 policy=$2 secs=$3 prog=$4 vram=${VRAM:-64M} evict=${EVICT:-on}
-	local num=${NUM:-1}
+	local num=${NUM:-1} trace=${TRACE:-0}
 	local tap=$out/$name-$policy.tap
 	shift 4
-	echo "== $name, prepare=$policy, vram_size=$vram, evict=$evict, num_devices=$num"
+	echo "== $name, prepare=$policy, vram_size=$vram, evict=$evict, num_devices=$num, tracepoints=$trace"
 	unload
 	if [ ! -x "$tools/$prog" ]; then
 		tap_fail "$prog not built" > "$tap"
 	elif ! modprobe vramsim vram_size="$vram" prepare="$policy" evict="$evict" \
 			num_devices="$num"; then
 		tap_fail "modprobe vramsim prepare=$policy" > "$tap"
+	elif [ "$trace" = 1 ] && ! vramsim_trace 1; then
+		tap_fail "cannot enable the vramsim:* tracepoints" > "$tap"
 	else
-		timeout -k 10 "$secs" "$tools/$prog" "$@" > "$tap" 2>&1
+		timeout -k 10 "$secs" sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' \
+			"$memcg" "$tools/$prog" "$@" > "$tap" 2>&1
 		rc=$?
 		[ $rc = 124 ] && echo "not ok 999 $prog timed out after ${secs}s" >> "$tap"
+		[ "$trace" = 1 ] && vramsim_trace 0
 	fi
 	cat "$tap"
 	unload
@@ -168,7 +204,8 @@ run_fuzz() {
 	if [ ! -x "$tools/vramsim_fuzz" ]; then
 		tap_fail "vramsim_fuzz not built" > "$tap"
 	elif modprobe vramsim num_devices=2 vram_size=64M,32M prepare="$1"; then
-		timeout -k 10 2400 "$tools/vramsim_fuzz" --calls "$2" > "$tap" 2>&1 ||
+		timeout -k 10 2400 sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' \
+			"$memcg" "$tools/vramsim_fuzz" --calls "$2" > "$tap" 2>&1 ||
 			echo "not ok 999 vramsim_fuzz exited with $?" >> "$tap"
 	else
 		tap_fail "modprobe vramsim prepare=$1" > "$tap"
@@ -195,7 +232,8 @@ EVICT=off run_suite fault "$pa" 2400 vramsim_fault_test -T random_two_threads
 echo "== stress (short run, both policies)"
 unload
 if [ -x "$here/stress.sh" ] && [ -x "$tools/vramsim_stress" ]; then
-	timeout -k 10 900 "$here/stress.sh" "$out" > "$out/stress.log" 2>&1
+	timeout -k 10 900 sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' \
+		"$memcg" "$here/stress.sh" "$out" > "$out/stress.log" 2>&1
 	[ -s "$out/stress.tap" ] || tap_fail "stress.sh wrote no results" > "$out/stress.tap"
 else
 	tap_fail "vramsim_stress not built" > "$out/stress.tap"
@@ -207,8 +245,10 @@ fi
 if in_part b; then
 if [ $solo = 0 ]; then
 	policy_suites "$pb"
-	VRAM=8M run_suite evict "$pb" 900 vramsim_evict_test
-	NUM=2 VRAM=16M run_suite peer "$pb" 600 vramsim_peer_test
+	# Eviction and removal with every vramsim:* tracepoint on: the
+	# events read blocks and folios on the paths that free them.
+	TRACE=1 VRAM=8M run_suite evict "$pb" 900 vramsim_evict_test
+	TRACE=1 NUM=2 VRAM=16M run_suite peer "$pb" 600 vramsim_peer_test
 fi
 
 [ "${fuzz_calls:-100000}" -gt 0 ] && run_fuzz "$pb" "${fuzz_calls:-100000}"
