@@ -17,7 +17,8 @@
 #  4. The last kernel is booted: vramsim's KUnit suites must pass, and
 #     make -C tools/testing/selftests TARGETS=drivers/gpu/vramsim run_tests
 #     must report no failure (the suites of $PATCHES_CHECK_SUITES, default
-#     "migrate race mm": the others run in make test on the same code).
+#     "migrate race mm evict": the others run in make test on the same
+#     code), and no skip that patches/series/expected-skips does not list.
 #
 # Usage: patches-check.sh REPO.  Log: build/series/check/check.log.
 set -euo pipefail
@@ -32,7 +33,7 @@ tree=$work/linux
 obj=$work/obj
 guest=$work/guest
 jobs=${JOBS:-$(nproc)}
-suites=${PATCHES_CHECK_SUITES:-migrate race mm}
+suites=${PATCHES_CHECK_SUITES:-migrate race mm evict}
 
 msg() { printf '==> %s\n' "$*"; }
 fail() { printf 'patches-check: FAIL: %s\n' "$*" >&2; exit 1; }
@@ -157,6 +158,15 @@ done
 totals=$(grep -E '^# # Totals: ' "$run" || true)
 [ "$(wc -l <<<"$totals")" = "$(wc -w <<<"$suites")" ] && ! grep -Eq 'fail:[1-9]|error:[1-9]' <<<"$totals" ||
 	{ cat "$run" >&2; fail "selftest totals: $totals"; }
+# A skip is a failure unless patches/series/expected-skips lists it, with
+# its reason: a test that quietly stops running (gup_odirect did, for want
+# of a file) must not pass for one that ran.
+expected=$repo/patches/series/expected-skips
+skips=$(sed -nE 's/^# # ok [0-9]+ ([^ ]+) # SKIP.*/\1/p' "$run")
+for t in $skips; do
+	grep -Eq "^$t[[:space:]]+[^[:space:]]" "$expected" 2>/dev/null ||
+		{ grep -E "^# # ok [0-9]+ $t # SKIP" "$run" >&2; fail "selftest $t skipped, and patches/series/expected-skips does not say why it may"; }
+done
 pass=$(sed -nE 's/^# # Totals: pass:([0-9]+).*/\1/p' "$run" | awk '{ n += $1 } END { print n }')
 kpass=$(sed -nE 's/^# Totals: pass:([0-9]+).*/\1/p' "$kunit" | tail -n1)
 msg "KUnit: $kpass cases passed; selftests ($suites): $pass tests passed, none failed"

@@ -11,15 +11,19 @@ commits, in order:
 
   1 mm/huge_memory zap fix               patches/0001-*.patch
   2 mm/huge_memory migration entry fix   patches/0002-*.patch
-  3 drm/vramsim: the driver              drivers/gpu/drm/vramsim with its
+  3 mm/migrate_device anon_vma fix       patches/0003-*.patch
+  4 drm/vramsim: the driver              drivers/gpu/drm/vramsim with its
                                          KUnit tests, uapi, Kconfig and
                                          Makefile hooks, docs, MAINTAINERS
-  4 selftests/drivers/gpu/vramsim        tools/testing/vramsim's suites
-  5 mm/memremap init fix                 patches/variants/fix/0001 and
+  5 selftests/drivers/gpu/vramsim        tools/testing/vramsim's suites
+  6 mm/memremap init fix                 patches/variants/fix/0001 and
                                          the reproducer's expectation
-  6 mm/migrate_device walk fix           .../fix/0002 and the reproducer's
-  7 mm/memremap zone_device_folio_reset  .../fix/0003
-  8 drm/vramsim: use it                  the driver's own reset goes
+  7 mm/migrate_device walk fix           .../fix/0002 and the reproducer's
+  8 mm/memremap zone_device_folio_reset  .../fix/0003
+  9 drm/vramsim: use it                  the driver's own reset goes
+
+Author and Signed-off-by of every patch are the identity of whoever runs
+it (git config user.name, user.email): it stops without one.
 
 The driver is this repository's, turned into in-tree form: the
 Makefile's conftests go, and the compile-time adaptations to the kernel
@@ -43,8 +47,26 @@ TREE = os.path.join(WORK, 'linux')
 OUT = os.path.join(BUILD, 'patches')
 SERIES = os.path.join(REPO, 'patches', 'series')
 
-AUTHOR = 'vramsim developers'
-EMAIL = 'vramsim@localhost'
+# The queue patches' own sign-off, which the series replaces by that of
+# whoever runs it: a Signed-off-by is a person's, and only theirs to give.
+PLACEHOLDER = 'vramsim developers <vramsim@localhost>'
+
+
+def identity():
+    """git config user.name and user.email of the repository, or stop."""
+    vals = []
+    for key in ('user.name', 'user.email'):
+        r = subprocess.run(['git', 'config', key], cwd=REPO, capture_output=True,
+                           text=True)
+        vals.append(r.stdout.strip())
+    if not all(vals) or vals[1] == 'vramsim@localhost':
+        die('the series is signed off by you: set git config user.name and '
+            'user.email (your real name and address; see '
+            'Documentation/process/submitting-patches.rst, "Sign your work")')
+    return vals
+
+
+AUTHOR, EMAIL = None, None
 # Fixed, so that the series is the same file for file on every run.
 DATE = '2026-11-27T00:00:00+00:00'
 
@@ -285,6 +307,14 @@ def step_selftests():
 def step_am(patch, state=None):
     """Apply a queue patch; with state, the reproducers expect its fix."""
     git('am', '-q', '--keep-cr', os.path.join(REPO, patch))
+    msg = subprocess.run(['git', 'log', '-1', '--format=%B'], cwd=TREE, check=True,
+                         capture_output=True, text=True).stdout
+    mine = 'Signed-off-by: %s <%s>' % (AUTHOR, EMAIL)
+    msg = msg.replace('Signed-off-by: ' + PLACEHOLDER, mine)
+    if mine not in msg:
+        die('%s has no sign-off line to make yours' % patch)
+    run('git', 'commit', '-q', '--amend', '--reset-author', '-F', '-',
+        input=msg.encode())
     if state is not None:
         write_driver(state, tests=False)
         write_driver(state, tests=True)
@@ -316,6 +346,8 @@ def base():
 
 
 def main():
+    global AUTHOR, EMAIL
+    AUTHOR, EMAIL = identity()
     os.makedirs(WORK, exist_ok=True)
     base()
     git('checkout', '-q', '-f', '-B', 'vramsim', 'base')
@@ -323,8 +355,8 @@ def main():
     # The huge_memory fixes every kernel vramsim builds carries.
     mm_fixes = sorted(p for p in os.listdir(os.path.join(REPO, 'patches'))
                       if p.endswith('.patch'))
-    if len(mm_fixes) != 2:
-        die('patches/ holds %d patches; the series knows 2' % len(mm_fixes))
+    if len(mm_fixes) != 3:
+        die('patches/ holds %d patches; the series knows 3' % len(mm_fixes))
     for p in mm_fixes:
         step_am('patches/' + p)
     step_driver()
