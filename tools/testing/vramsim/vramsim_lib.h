@@ -340,6 +340,23 @@ static inline int vs_stats(int fd, struct vramsim_stats *s)
 }
 
 /*
+ * Write @val to the file @path in one write(), as sysfs, debugfs and
+ * cgroupfs want it: 0, or the write's (or open's) -errno.
+ */
+static inline int vramsim_write_file(const char *path, const char *val)
+{
+	ssize_t len = strlen(val);
+	int f, ret;
+
+	f = open(path, O_WRONLY | O_CLOEXEC);
+	if (f < 0)
+		return -errno;
+	ret = write(f, val, len) == len ? 0 : -errno;
+	close(f);
+	return ret;
+}
+
+/*
  * Hold every eviction of the device whose node @fd is open for @ms
  * milliseconds between unmapping its folios and moving them (debugfs
  * evict_hold_ms, 0 to 1000; 0: no hold): 0 or -errno.
@@ -347,19 +364,14 @@ static inline int vs_stats(int fd, struct vramsim_stats *s)
 static inline int vs_set_evict_hold(int fd, unsigned int ms)
 {
 	char dir[96], path[128], val[16];
-	int f, n, ret;
+	int ret;
 
 	ret = vramsim_debugfs_dir(fd, dir, sizeof(dir));
 	if (ret)
 		return ret;
 	snprintf(path, sizeof(path), "%s/evict_hold_ms", dir);
-	f = open(path, O_WRONLY | O_CLOEXEC);
-	if (f < 0)
-		return -errno;
-	n = snprintf(val, sizeof(val), "%u\n", ms);
-	ret = write(f, val, n) == n ? 0 : -errno;
-	close(f);
-	return ret;
+	snprintf(val, sizeof(val), "%u\n", ms);
+	return vramsim_write_file(path, val);
 }
 
 /*
@@ -566,17 +578,13 @@ static inline int vramsim_reload_evict(int *fd, const char *evict)
 	return vramsim_reload(fd, p);
 }
 
-/* Write num_devices: 0 or -1. */
+/* Write num_devices: 0 or the write's -errno (EBUSY: a removal gave up). */
 static inline int vramsim_set_num_devices(int n)
 {
-	FILE *f = fopen("/sys/module/vramsim/parameters/num_devices", "w");
-	int ret;
+	char val[16];
 
-	if (!f)
-		return -1;
-	ret = fprintf(f, "%d\n", n) < 0;
-	ret |= fclose(f) != 0;
-	return ret ? -1 : 0;
+	snprintf(val, sizeof(val), "%d\n", n);
+	return vramsim_write_file("/sys/module/vramsim/parameters/num_devices", val);
 }
 
 #endif /* _VRAMSIM_LIB_H_ */

@@ -150,17 +150,6 @@ TEST_F_TIMEOUT(vramsim, migrate_64m, MIGRATE_TIMEOUT) { MIGRATE_AND_FAULT_BACK(S
 #define MEMCG_BUF	(10UL << 20)
 #define MEMCG_MAX	(16UL << 20)
 
-static int write_str(const char *path, const char *val)
-{
-	int f = open(path, O_WRONLY | O_CLOEXEC), ret;
-
-	if (f < 0)
-		return -errno;
-	ret = write(f, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -errno;
-	close(f);
-	return ret;
-}
-
 /* memory.events' oom_kill count of the test cgroup, or -1. */
 static long memcg_oom_kills(void)
 {
@@ -177,7 +166,7 @@ static int memcg_child(int fd, int advice)
 	__u64 moved = 0;
 	char *buf;
 
-	if (write_str(MEMCG_TEST "/cgroup.procs", "0"))
+	if (vramsim_write_file(MEMCG_TEST "/cgroup.procs", "0"))
 		return 2;
 	buf = vramsim_map_aligned(MEMCG_BUF, advice);
 	if (!buf)
@@ -203,13 +192,13 @@ TEST_F_TIMEOUT(vramsim, memcg_charged_once, MIGRATE_TIMEOUT)
 			      sizeof(controllers)) ||
 	    !strstr(controllers, "memory"))
 		SKIP(return, "no cgroup2 memory controller (CONFIG_MEMCG)");
-	ASSERT_EQ(write_str(MEMCG_ROOT "/cgroup.subtree_control", "+memory"), 0);
+	ASSERT_EQ(vramsim_write_file(MEMCG_ROOT "/cgroup.subtree_control", "+memory"), 0);
 	rmdir(MEMCG_TEST);
 	ASSERT_EQ(mkdir(MEMCG_TEST, 0755), 0);
 	snprintf(max, sizeof(max), "%lu", MEMCG_MAX);
-	ASSERT_EQ(write_str(MEMCG_TEST "/memory.max", max), 0);
+	ASSERT_EQ(vramsim_write_file(MEMCG_TEST "/memory.max", max), 0);
 	/* Where the kernel swaps, the test's memory may not. */
-	write_str(MEMCG_TEST "/memory.swap.max", "0");
+	vramsim_write_file(MEMCG_TEST "/memory.swap.max", "0");
 
 	fflush(stdout);
 	pid = fork();

@@ -70,19 +70,30 @@ check "unload left nothing behind (no error, no leak)" sh -c '! dmesg | grep -E 
 check "modprobe again after rmmod" modprobe vramsim
 check "rmmod again" rmmod vramsim
 
+# bad_params ERRTEXT MESSAGE NAME=VALUE...: each "modprobe vramsim
+# NAME=VALUE" fails with the error whose text has ERRTEXT, and the kernel
+# log has "vramsim: NAME=VALUE" followed by MESSAGE.  Sets $bad to what
+# did not.
+bad_params() {
+	local err=$1 msg=$2 v
+	shift 2
+	bad=
+	for v in "$@"; do
+		mark
+		if modprobe vramsim "$v" 2>/tmp/mp.err; then
+			bad="$bad $v(accepted)"
+			rmmod vramsim
+		elif ! grep -q "$err" /tmp/mp.err; then
+			bad="$bad $v(not '$err': $(cat /tmp/mp.err))"
+		elif ! dmesg | grep -qF "vramsim: $v$msg"; then
+			bad="$bad $v(no message)"
+		fi
+	done
+}
+
 # Bad parameters fail the load with EINVAL and a readable message.
-bad=
-for v in 0 1M 3M 100000 65G abc 512Q; do
-	mark
-	if modprobe vramsim vram_size=$v 2>/tmp/mp.err; then
-		bad="$bad $v(accepted)"
-		rmmod vramsim
-	elif ! grep -q 'Invalid argument' /tmp/mp.err; then
-		bad="$bad $v(not EINVAL: $(cat /tmp/mp.err))"
-	elif ! dmesg | grep -q "vramsim: vram_size=$v"; then
-		bad="$bad $v(no message)"
-	fi
-done
+bad_params 'Invalid argument' '' vram_size=0 vram_size=1M vram_size=3M \
+	vram_size=100000 vram_size=65G vram_size=abc vram_size=512Q
 if [ -z "$bad" ]; then
 	ok "bad vram_size values fail with EINVAL and a message (0 1M 3M 100000 65G abc 512Q)"
 else
@@ -90,18 +101,8 @@ else
 fi
 # memparse() wraps at 2^64: 18446744073713745920 is 2^64 + 4M, and read
 # as 4M it would load.  Sizes that overflow fail with ERANGE instead.
-bad=
-for v in 18446744073713745920 16777216T 0x10000000000400000 99999999999999999999999M; do
-	mark
-	if modprobe vramsim vram_size=$v 2>/tmp/mp.err; then
-		bad="$bad $v(accepted)"
-		rmmod vramsim
-	elif ! grep -q 'out of range' /tmp/mp.err; then
-		bad="$bad $v(not ERANGE: $(cat /tmp/mp.err))"
-	elif ! dmesg | grep -q "vramsim: vram_size=$v: a size does not fit"; then
-		bad="$bad $v(no message)"
-	fi
-done
+bad_params 'out of range' ': a size does not fit' vram_size=18446744073713745920 \
+	vram_size=16777216T vram_size=0x10000000000400000 vram_size=99999999999999999999999M
 if [ -z "$bad" ]; then
 	ok "vram_size values past 2^64 fail with ERANGE and a message, not wrapped"
 else
@@ -141,19 +142,8 @@ fi
 check "rmmod after a non-default policy" rmmod vramsim
 # Several devices: sizes from a list, the last repeated; num_devices
 # writable at runtime; bad values refused with a message.
-bad=
-for v in "vram_size=64M,3M" "vram_size=2M,2M,2M,2M,2M,2M,2M,2M,2M" "vram_size=4M," \
-	 "num_devices=0" "num_devices=9" "num_devices=x"; do
-	mark
-	if modprobe vramsim $v 2>/tmp/mp.err; then
-		bad="$bad $v(accepted)"
-		rmmod vramsim
-	elif ! grep -q 'Invalid argument' /tmp/mp.err; then
-		bad="$bad $v(not EINVAL)"
-	elif ! dmesg | grep -q "vramsim: ${v%%=*}="; then
-		bad="$bad $v(no message)"
-	fi
-done
+bad_params 'Invalid argument' '' vram_size=64M,3M vram_size=2M,2M,2M,2M,2M,2M,2M,2M,2M \
+	vram_size=4M, num_devices=0 num_devices=9 num_devices=x
 if [ -z "$bad" ]; then
 	ok "bad vram_size lists and num_devices values fail with EINVAL and a message"
 else

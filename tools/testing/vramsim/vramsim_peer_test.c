@@ -504,22 +504,6 @@ TEST_F_TIMEOUT(peer, two_processes, PEER_TIMEOUT)
  * it free when idle; its debugfs directory, found from the node, is
  * vramsim or vramsim.<n>, and its stats file says the same.
  */
-/* num_devices=@n, with the write's errno: 0 or -errno. */
-static int set_num_devices(int n)
-{
-	int f = open("/sys/module/vramsim/parameters/num_devices",
-		     O_WRONLY | O_CLOEXEC);
-	char val[8];
-	int len, ret;
-
-	if (f < 0)
-		return -errno;
-	len = snprintf(val, sizeof(val), "%d\n", n);
-	ret = write(f, val, len) == len ? 0 : -errno;
-	close(f);
-	return ret;
-}
-
 #define FPA	"/sys/kernel/debug/fail_page_alloc/"
 
 static const char * const fpa_files[] = {
@@ -534,15 +518,9 @@ struct fpa_saved {
 static int fpa_write(const char *file, const char *val)
 {
 	char path[96];
-	int f, ret;
 
 	snprintf(path, sizeof(path), FPA "%s", file);
-	f = open(path, O_WRONLY | O_CLOEXEC);
-	if (f < 0)
-		return -errno;
-	ret = write(f, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -errno;
-	close(f);
-	return ret;
+	return vramsim_write_file(path, val);
 }
 
 static int fpa_save(struct fpa_saved *saved)
@@ -646,7 +624,7 @@ TEST_F_TIMEOUT(peer, remove_without_thp_ram, PEER_TIMEOUT)
 
 	ASSERT_EQ(fpa_fail_2m(), 0);
 	t0 = now_s();
-	err = set_num_devices(1);
+	err = vramsim_set_num_devices(1);
 	fpa_restore(&saved);
 	ksft_print_msg("removal with no 2 MiB of RAM: %s after %.1f s\n",
 		       strerror(-err), now_s() - t0);
@@ -664,7 +642,7 @@ TEST_F_TIMEOUT(peer, remove_without_thp_ram, PEER_TIMEOUT)
 		EXPECT_EQ(check(buf, SZ_2M, 0x9ec), -1);
 		munmap(buf, SZ_2M);
 		/* With RAM to be had, it goes. */
-		EXPECT_EQ(set_num_devices(1), 0);
+		EXPECT_EQ(vramsim_set_num_devices(1), 0);
 	} else {
 		EXPECT_EQ(err, 0);
 	}
@@ -716,7 +694,7 @@ TEST_F_TIMEOUT(peer, remove_during_long_walk, PEER_TIMEOUT)
 	ASSERT_EQ(pthread_create(&t, NULL, long_walk_fn, &w), 0);
 	usleep(500000);
 	t0 = now_s();
-	EXPECT_EQ(set_num_devices(1), 0);
+	EXPECT_EQ(vramsim_set_num_devices(1), 0);
 	t1 = now_s();
 	ASSERT_EQ(pthread_join(t, NULL), 0);
 	ksft_print_msg("removal took %.2f s; the walk ended %.2f s after it began (%s)\n",
