@@ -215,13 +215,10 @@ if [ -w /proc/self/fail-nth ] && [ -n "$fi_attrs" ] && [ -n "$etext" ] && [ -x "
 	fi_save="$fi_save fail_page_alloc/min-order=$(cat $fi_dir/fail_page_alloc/min-order)"
 	echo 0 > $fi_dir/fail_page_alloc/min-order
 	bad= failed=0 handled=0 nth=0 left=0
-	# finit_module() loads no dependencies: the buddy allocator's first.
-	kos=$(modprobe --show-depends vramsim | awk '$1 == "insmod" { print $2 }')
-	ko=
-	for k in $kos; do
-		[ -n "$ko" ] && insmod "$ko" 2>/dev/null
-		ko=$k
-	done
+	# finit_module() loads no dependencies: a load and unload leaves the
+	# buddy allocator's module loaded.
+	modprobe vramsim vram_size=2M && rmmod vramsim
+	ko=$(modprobe --show-depends vramsim | awk '$1 == "insmod" { k = $2 } END { print k }')
 	while [ $nth -lt 5000 ]; do
 		if [ $nth -lt 16 ]; then nth=$((nth + 1)); else nth=$((nth + nth / 4)); fi
 		mark
