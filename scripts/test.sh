@@ -130,8 +130,10 @@ guest() {
 		mods=$GUEST_B
 		read -r -a opts <<<"$B_OPTS"
 	fi
+	# A hang guard, not a budget: a guest took 50 minutes in CI before
+	# the suites of 2026-12-06, which add several per guest.
 	"$repo/tools/testing/vramsim/vramsim-run" --kernel "$kobj/arch/x86/boot/bzImage" \
-		--modules "$mods" --timeout 3600 --log "$results/guest-$1.log" --quiet \
+		--modules "$mods" --timeout 4800 --log "$results/guest-$1.log" --quiet \
 		-- "$repo/tools/testing/vramsim/guest/test.sh" "$results" "$1" "${opts[@]}"
 }
 guest b > "$results/guest-b.out" 2>&1 &

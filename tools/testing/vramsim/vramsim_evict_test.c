@@ -334,7 +334,7 @@ TEST_F_TIMEOUT(evict, two_processes, EVICT_TIMEOUT)
  * aimed when the child's munmap (or the start of its exit) fell inside the
  * parent's migration; most rounds must.
  */
-#define UNMAP_ROUNDS	6
+#define UNMAP_ROUNDS	4
 #define UNMAP_HOLD_MS	150
 
 /* The child: fill the VRAM, say so, wait for "go", let it all go. */

@@ -216,9 +216,10 @@ run_fuzz() {
 
 if in_part a; then
 policy_suites "$pa"
-# Eviction and unload by eviction on 8 MiB: oversubscribed 3x in 24 MiB
-# (about 3 minutes).
-VRAM=8M run_suite evict "$pa" 900 vramsim_evict_test
+# Eviction and unload by eviction on 8 MiB: oversubscribed 3x in 24 MiB,
+# and the owner unmapping or exiting inside an eviction (about 3 minutes
+# before those 4 tests; a guest crowded by a third took 15 for 13 tests).
+VRAM=8M run_suite evict "$pa" 1800 vramsim_evict_test
 # Two devices: migration between them, removal of one (about 80 s).
 NUM=2 VRAM=16M run_suite peer "$pa" 600 vramsim_peer_test
 # The fail-nth sweeps under one policy (the allocation paths they reach do
@@ -247,7 +248,7 @@ if [ $solo = 0 ]; then
 	policy_suites "$pb"
 	# Eviction and removal with every vramsim:* tracepoint on: the
 	# events read blocks and folios on the paths that free them.
-	TRACE=1 VRAM=8M run_suite evict "$pb" 900 vramsim_evict_test
+	TRACE=1 VRAM=8M run_suite evict "$pb" 1800 vramsim_evict_test
 	TRACE=1 NUM=2 VRAM=16M run_suite peer "$pb" 600 vramsim_peer_test
 fi
 
