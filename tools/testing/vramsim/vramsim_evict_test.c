@@ -388,22 +388,12 @@ static void unmap_during_eviction(struct __test_metadata *_metadata, int fd,
 		buf = vramsim_map_aligned(len, advice);
 		ASSERT_NE(buf, NULL);
 		fill(buf, len, 41 + round);
-		ASSERT_EQ(pipe(ready), 0);
-		ASSERT_EQ(pipe(go), 0);
 		atomic_store(gone, 0);
-		fflush(stdout);
-		pid = fork();
+		pid = vs_fork_paired(ready, go);
 		ASSERT_GE(pid, 0);
-		if (!pid) {
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			close(ready[0]);
-			close(go[1]);
+		if (!pid)
 			_exit(unmap_child(fd, vram, advice, by_exit, ready[1],
 					  go[0], gone));
-		}
-		/* The child's ends: a child that fails ends the read with EOF. */
-		close(ready[1]);
-		close(go[0]);
 		ASSERT_EQ(read(ready[0], &c, 1), 1) {
 			waitpid(pid, &status, 0);
 			TH_LOG("child status %#x (3: its buffer did not fit)", status);

@@ -19,7 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -354,6 +356,37 @@ static inline int vramsim_write_file(const char *path, const char *val)
 	ret = write(f, val, len) == len ? 0 : -errno;
 	close(f);
 	return ret;
+}
+
+/*
+ * fork() with two pipes, for a child that writes to @ready once set up and
+ * reads @go before it goes on.  In the child (0 returned) ready[0] and
+ * go[1] are closed and it dies with its parent; in the parent ready[1] and
+ * go[0] are, so that a child that exits early ends the parent's read with
+ * EOF instead of blocking it.  The child's pid, 0 in the child, or -1.
+ */
+static inline pid_t vs_fork_paired(int ready[2], int go[2])
+{
+	pid_t pid;
+
+	if (pipe(ready))
+		return -1;
+	if (pipe(go)) {
+		close(ready[0]);
+		close(ready[1]);
+		return -1;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(ready[0]);
+		close(go[1]);
+	} else {
+		close(ready[1]);
+		close(go[0]);
+	}
+	return pid;
 }
 
 /*

@@ -600,20 +600,10 @@ TEST_F_TIMEOUT(peer, remove_without_thp_ram, PEER_TIMEOUT)
 
 	if (fpa_save(&saved))
 		SKIP(return, "no fail_page_alloc in debugfs (CONFIG_FAIL_PAGE_ALLOC)");
-	ASSERT_EQ(pipe(ready), 0);
-	ASSERT_EQ(pipe(go), 0);
-	fflush(stdout);
-	pid = fork();
+	pid = vs_fork_paired(ready, go);
 	ASSERT_GE(pid, 0);
-	if (!pid) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		close(ready[0]);
-		close(go[1]);
+	if (!pid)
 		_exit(holder(self->fd[1], variant->advice, ready[1], go[0]));
-	}
-	/* The holder's ends: a holder that fails ends the read with EOF. */
-	close(ready[1]);
-	close(go[0]);
 	ASSERT_EQ(read(ready[0], &c, 1), 1) {
 		waitpid(pid, &status, 0);
 		TH_LOG("holder failed: status %#x (3: its buffer did not move)", status);
