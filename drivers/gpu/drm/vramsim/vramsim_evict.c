@@ -217,6 +217,9 @@ int vramsim_evict_all(struct vramsim_vram *vram, unsigned long patience)
 		mutex_unlock(&vram->lock);
 		if (!left)
 			return 0;
+		/* Before anything else: a removal that moves a lot still ends. */
+		if (patience && fatal_signal_pending(current))
+			return -EINTR;
 		if (left < last) {
 			last = left;
 			stuck = jiffies;
@@ -226,8 +229,6 @@ int vramsim_evict_all(struct vramsim_vram *vram, unsigned long patience)
 			stuck = jiffies;
 			continue;
 		}
-		if (patience && fatal_signal_pending(current))
-			return -EINTR;
 		if (patience && time_after(jiffies, stuck + patience)) {
 			vramsim_evict_report(vram, left, "cannot move", no_ram,
 					     skipped);
