@@ -32,13 +32,14 @@
 
 /*
  * Devices that exist; vramsim_lock serialises creating and removing them
- * (module init and exit, writes to num_devices).  vramsim_peers[i] is
- * device i's VRAM while it can be migrated from: the pgmap owners a
+ * (module init and exit, writes to num_devices).  vramsim_peers.vram[i]
+ * is device i's VRAM while it can be migrated from: the pgmap owners a
  * migration to another device looks for (vramsim_migrate.c).
  */
 static DEFINE_MUTEX(vramsim_lock);
 static struct vramsim_device *vramsim_devices[VRAMSIM_MAX_DEVICES];
-static struct vramsim_vram *vramsim_peers[VRAMSIM_MAX_DEVICES];
+DEFINE_STATIC_SRCU(vramsim_peers_srcu);
+static struct vramsim_peers vramsim_peers = { .srcu = &vramsim_peers_srcu };
 static unsigned int vramsim_count;
 static bool vramsim_live;	/* between module init and exit */
 
@@ -351,7 +352,7 @@ static int vramsim_device_create(unsigned int i)
 		goto err_devres;
 	}
 	vdev->vram.evict = evict;
-	vdev->vram.peers = vramsim_peers;
+	vdev->vram.peers = &vramsim_peers;
 
 	vramsim_debugfs_init(vdev);
 
@@ -359,7 +360,7 @@ static int vramsim_device_create(unsigned int i)
 	err = drm_dev_register(&vdev->drm, 0);
 	if (err)
 		goto err_devres;
-	WRITE_ONCE(vramsim_peers[i], &vdev->vram);
+	rcu_assign_pointer(vramsim_peers.vram[i], &vdev->vram);
 	vramsim_devices[i] = vdev;
 
 	drm_info(&vdev->drm, "device %u: %llu MiB of simulated VRAM at pfn %#lx, prepare=%s, evict=%s\n",
@@ -398,14 +399,16 @@ static int vramsim_device_destroy(unsigned int i, unsigned long patience)
 	lockdep_assert_held(&vramsim_lock);
 
 	/*
-	 * Migrations to other devices stop looking for this one's pages; one
-	 * that already found some holds them, and the eviction below waits
-	 * for it to finish with them.
+	 * Migrations to other devices stop looking for this one's pages, and
+	 * those that already loaded its address finish with it before it
+	 * goes (struct vramsim_peers); a page one of them took is referenced,
+	 * and the eviction below waits for it.
 	 */
-	WRITE_ONCE(vramsim_peers[i], NULL);
+	RCU_INIT_POINTER(vramsim_peers.vram[i], NULL);
+	synchronize_srcu(&vramsim_peers_srcu);
 	err = vramsim_vram_empty(&vdev->vram, patience);
 	if (err) {
-		WRITE_ONCE(vramsim_peers[i], &vdev->vram);
+		rcu_assign_pointer(vramsim_peers.vram[i], &vdev->vram);
 		drm_err(&vdev->drm, "device %u stays: %s its memory to RAM (%pe)\n",
 			i, err == -EINTR ? "killed while moving" : "cannot move all of",
 			ERR_PTR(err));

@@ -10,22 +10,25 @@
  * atomic context, never touches the list and the free path costs nothing
  * more.  A FIFO and not an LRU of accesses: a CPU access to a device page
  * migrates it to RAM, and the simulated GPU has no accessed bits, so the
- * time of migration in is the only age the driver knows.  A block an
- * eviction pass has looked at goes to the end of the list, so that the
- * next pass starts with blocks not tried yet; blocks whose pages are all
- * freed but not yet returned stay on the list until the next drain and are
- * passed over.
+ * time of migration in is the only age the driver knows.  The oldest
+ * block picks a 2 MiB region, and every block in use in that region goes
+ * with it (vram->regions lists them): what is freed is contiguous, as an
+ * order-9 allocation needs, at the cost of evicting some younger blocks
+ * beside an old one.  A block an eviction pass has looked at goes to the
+ * end of the list, so that the next pass starts with blocks not tried
+ * yet; blocks whose pages are all freed but not yet returned stay on the
+ * list until the next drain and are passed over.
  *
- * How a block is evicted.  Under vram->lock, the block is pinned: one more
- * count in vb->live_pages, taken only while the count is not zero, so that
- * the block cannot go back to the buddy, and its pfns to somebody else,
- * while the eviction works on them.  Then, without the lock,
- * vramsim_migrate_pfns_to_ram() collects the block's pfns with
- * migrate_device_pfns() and moves every device folio it finds there to a
- * RAM folio of the same order.  Dropping the pin queues the block if
- * everything in it was freed meanwhile.
+ * How a region is evicted.  Under vram->lock, its blocks in use are
+ * pinned: one more count in vb->live_pages, taken only while the count is
+ * not zero, so that a block cannot go back to the buddy, and its pfns to
+ * somebody else, while the eviction works on them.  Then, without the
+ * lock, vramsim_migrate_pfns_to_ram() collects the pfns of each run of
+ * adjacent pinned blocks with migrate_device_pfns() and moves every device
+ * folio it finds there to a RAM folio of the same order.  Dropping a pin
+ * queues the block if everything in it was freed meanwhile.
  *
- * Only the pfns of a pinned block in use are walked, never free VRAM.
+ * Only the pfns of pinned blocks in use are walked, never free VRAM.
  * Under prepare=alloc, free pages keep the compound state of their last
  * folio (a freed order-9 folio's tails still name their old head), and the
  * core's pfn walkers trust page_folio() of every pfn.  A block in use has
@@ -35,9 +38,11 @@
  * the same under both policies and costs nothing extra under either.
  */
 
+#include <linux/bitmap.h>
 #include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/jiffies.h>
+#include <linux/list_sort.h>
 #include <linux/minmax.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -49,12 +54,29 @@
 #include "vramsim_vram.h"
 
 /*
- * The oldest block not yet looked at by pass @seq, not allocated with
- * @ticket and not being evicted by another pass, pinned and marked, or
- * NULL once @budget blocks have been looked at or every block on the list
- * has.  Other passes rotate the list
- * too, so meeting one block this pass has seen does not mean that every
- * block was seen: a whole turn of them does.
+ * Pin @vb for pass @seq unless it was allocated with @ticket, another pass
+ * works on it or all its pages are already freed.  One pass at a time per
+ * block: a second one's folio references would make the first one's
+ * collection fail.
+ */
+static bool vramsim_evict_pin(struct vramsim_block *vb, unsigned long seq,
+			      u64 ticket)
+{
+	vb->evict_seq = seq;
+	if ((ticket && vb->ticket == ticket) ||
+	    test_bit(VRAMSIM_BLOCK_EVICTING, &vb->flags) ||
+	    !atomic_inc_not_zero(&vb->live_pages))
+		return false;
+	set_bit(VRAMSIM_BLOCK_EVICTING, &vb->flags);
+	return true;
+}
+
+/*
+ * The oldest block not yet looked at by pass @seq that it can pin, pinned
+ * and marked, or NULL once @budget blocks have been looked at or every
+ * block on the list has.  Other passes rotate the list too, so meeting
+ * one block this pass has seen does not mean that every block was seen:
+ * a whole turn of them does.
  */
 static struct vramsim_block *vramsim_evict_pick(struct vramsim_vram *vram,
 						unsigned long seq, u64 ticket,
@@ -75,54 +97,121 @@ static struct vramsim_block *vramsim_evict_pick(struct vramsim_vram *vram,
 			continue;
 		}
 		(*budget)--;
-		vb->evict_seq = seq;
-		/*
-		 * One pass at a time per block: a second one's folio
-		 * references would make the first one's collection fail.
-		 */
-		if ((ticket && vb->ticket == ticket) ||
-		    test_bit(VRAMSIM_BLOCK_EVICTING, &vb->flags) ||
-		    !atomic_inc_not_zero(&vb->live_pages))
-			continue;
-		set_bit(VRAMSIM_BLOCK_EVICTING, &vb->flags);
-		return vb;
+		if (vramsim_evict_pin(vb, seq, ticket))
+			return vb;
 	}
 	return NULL;
 }
 
-/* Evict what can be of pinned block @vb, then drop the pin. */
-static u64 vramsim_evict_block(struct vramsim_vram *vram,
-			       struct vramsim_block *vb,
-			       enum vramsim_evict_reason reason)
+/*
+ * Pin, besides @first, every other block in use in @first's 2 MiB region
+ * that pass @seq has not looked at yet, onto @pinned.  They count as looked
+ * at, and go to the end of the list as @first did.
+ */
+static void vramsim_evict_gather(struct vramsim_vram *vram,
+				 struct vramsim_block *first, unsigned long seq,
+				 u64 ticket, unsigned long *budget,
+				 struct list_head *pinned)
 {
-	unsigned int order = gpu_buddy_block_order(vb->block);
-	unsigned long pfn = vram->base_pfn +
-			    (gpu_buddy_block_offset(vb->block) >> PAGE_SHIFT);
-	int left;
-	u64 bytes;
+	u64 region = gpu_buddy_block_offset(first->block) >> VRAMSIM_REGION_SHIFT;
+	struct vramsim_block *vb;
 
-	/* An allocation can do without: no OOM kill, no retrying for it. */
-	bytes = vramsim_migrate_pfns_to_ram(vram, pfn, 1UL << order,
-					    reason == VRAMSIM_EVICT_ALLOC);
+	lockdep_assert_held(&vram->lock);
 
-	/*
-	 * What is still counted, besides the pin, was in use and could not
-	 * move: locked (a migration or a fault has it), referenced beyond its
-	 * mappings, or no RAM for it.  Pages freed meanwhile are not counted.
-	 */
-	left = atomic_read(&vb->live_pages) - 1;
-	if (left > 0)
-		atomic64_add(left, &vram->stats.evict_skipped);
-	if (bytes) {
-		atomic64_inc(&vram->stats.evictions);
-		atomic64_add(bytes, &vram->stats.evicted_bytes);
+	list_add_tail(&first->evict_node, pinned);
+	list_for_each_entry(vb, &vram->regions[region], region_node) {
+		if (vb == first || vb->evict_seq == seq)
+			continue;
+		if (*budget)
+			(*budget)--;
+		list_move_tail(&vb->lru, &vram->lru);
+		if (vramsim_evict_pin(vb, seq, ticket))
+			list_add_tail(&vb->evict_node, pinned);
 	}
-	trace_vramsim_evict(pfn, order, bytes, max(left, 0), reason);
+}
 
-	/* Nothing of @vb after this: it may be freed. */
-	clear_bit(VRAMSIM_BLOCK_EVICTING, &vb->flags);
-	vramsim_block_put(vram, vb, 1);
-	return bytes;
+static int vramsim_block_cmp(void *priv, const struct list_head *a,
+			     const struct list_head *b)
+{
+	const struct vramsim_block *x = list_entry(a, struct vramsim_block, evict_node);
+	const struct vramsim_block *y = list_entry(b, struct vramsim_block, evict_node);
+
+	return gpu_buddy_block_offset(x->block) > gpu_buddy_block_offset(y->block);
+}
+
+static unsigned long vramsim_block_first_page(const struct vramsim_block *vb)
+{
+	return gpu_buddy_block_offset(vb->block) >> PAGE_SHIFT;
+}
+
+/*
+ * Evict what can be of the pinned blocks of one region, @pinned, with as
+ * few walks as it has runs of adjacent blocks, then drop the pins.
+ */
+static u64 vramsim_evict_pinned(struct vramsim_vram *vram,
+				struct list_head *pinned,
+				enum vramsim_evict_reason reason)
+{
+	DECLARE_BITMAP(moved, VRAMSIM_REGION_PAGES);
+	bool may_fail = reason == VRAMSIM_EVICT_ALLOC;
+	unsigned long run = 0, run_pages = 0;
+	struct vramsim_block *vb, *next;
+	u64 done = 0;
+
+	bitmap_zero(moved, VRAMSIM_REGION_PAGES);
+	list_sort(NULL, pinned, vramsim_block_cmp);
+	list_for_each_entry(vb, pinned, evict_node) {
+		unsigned long first = vramsim_block_first_page(vb);
+
+		if (run_pages && first != run + run_pages) {
+			vramsim_migrate_pfns_to_ram(vram, vram->base_pfn + run,
+						    run_pages, may_fail, moved);
+			run_pages = 0;
+		}
+		if (!run_pages)
+			run = first;
+		run_pages += 1UL << gpu_buddy_block_order(vb->block);
+	}
+	if (run_pages)
+		vramsim_migrate_pfns_to_ram(vram, vram->base_pfn + run,
+					    run_pages, may_fail, moved);
+
+	list_for_each_entry_safe(vb, next, pinned, evict_node) {
+		unsigned int order = gpu_buddy_block_order(vb->block);
+		unsigned long first = vramsim_block_first_page(vb);
+		unsigned long bit = first & (VRAMSIM_REGION_PAGES - 1);
+		unsigned long i, pages = 0;
+		int left;
+
+		for (i = bit; i < bit + (1UL << order); i++)
+			pages += test_bit(i, moved);
+		/*
+		 * What is still counted, besides the pin, was in use and
+		 * could not move: locked (a migration or a fault has it),
+		 * referenced beyond its mappings, or no RAM for it.  Pages
+		 * freed meanwhile are not counted.
+		 */
+		left = atomic_read(&vb->live_pages) - 1;
+		if (left > 0)
+			atomic64_add(left, &vram->stats.evict_skipped);
+		if (pages) {
+			atomic64_inc(&vram->stats.evictions);
+			atomic64_add(pages << PAGE_SHIFT, &vram->stats.evicted_bytes);
+		}
+		trace_vramsim_evict(vram->base_pfn + first, order,
+				    (u64)pages << PAGE_SHIFT, max(left, 0), reason);
+		done += (u64)pages << PAGE_SHIFT;
+
+		/*
+		 * The next pass to pin @vb may use its evict_node as soon as
+		 * the bit is clear: release.  Nothing of @vb after the put:
+		 * it may be freed.
+		 */
+		list_del(&vb->evict_node);
+		clear_bit_unlock(VRAMSIM_BLOCK_EVICTING, &vb->flags);
+		vramsim_block_put(vram, vb, 1);
+	}
+	return done;
 }
 
 /*
@@ -144,18 +233,25 @@ static void vramsim_evict_report(struct vramsim_vram *vram, unsigned long left,
 }
 
 /**
- * vramsim_evict() - move the oldest device memory to RAM
+ * vramsim_evict() - move the oldest device memory to RAM, by region
  * @vram: the VRAM
  * @bytes: stop once this much has been evicted
  * @ticket: blocks allocated with this ticket stay (0: none do)
  * @reason: why, for the tracepoint
  *
- * Evicts blocks in the order they were allocated, each whole, until @bytes
- * have moved or every block in use has been tried once.  Data always
- * survive: a folio moves only once its contents are copied; a folio that
- * cannot move now (locked, pinned, no RAM for it) stays and is counted in
- * the evict_skipped counter.  The space freed is in the buddy after the next
- * drain of pending frees (vramsim_vram_alloc_folio() does one).
+ * Takes the oldest block in use (the order of allocation) and evicts the
+ * whole naturally aligned 2 MiB region around it, every block in use
+ * there, then the region of the oldest block left, until @bytes have
+ * moved or every block in use has been tried once.  By region, so that
+ * what an eviction frees is contiguous: an order-9 allocation that meets
+ * VRAM full of scattered 4 KiB blocks gets its 2 MiB from one region
+ * instead of evicting the oldest 512 blocks, wherever they are, and
+ * finding no 2 MiB free.  So one call evicts at most @bytes plus one
+ * region.  Data always survive: a folio moves only once its contents are
+ * copied; a folio that cannot move now (locked, pinned, no RAM for it)
+ * stays and is counted in the evict_skipped counter.  The space freed is
+ * in the buddy after the next drain of pending frees
+ * (vramsim_vram_alloc_folio() does one).
  *
  * Context: process context, may sleep; must not hold @vram->lock.  The
  * caller may hold device folio locks and an mmap lock (see
@@ -167,6 +263,7 @@ u64 vramsim_evict(struct vramsim_vram *vram, u64 bytes, u64 ticket,
 {
 	struct vramsim_block *vb;
 	unsigned long seq, budget;
+	LIST_HEAD(pinned);
 	u64 done = 0;
 
 	mutex_lock(&vram->lock);
@@ -177,10 +274,13 @@ u64 vramsim_evict(struct vramsim_vram *vram, u64 bytes, u64 ticket,
 	while (done < bytes) {
 		mutex_lock(&vram->lock);
 		vb = vramsim_evict_pick(vram, seq, ticket, &budget);
+		if (vb)
+			vramsim_evict_gather(vram, vb, seq, ticket, &budget,
+					     &pinned);
 		mutex_unlock(&vram->lock);
 		if (!vb)
 			break;
-		done += vramsim_evict_block(vram, vb, reason);
+		done += vramsim_evict_pinned(vram, &pinned, reason);
 		cond_resched();
 	}
 	return done;

@@ -201,7 +201,14 @@ static int vramsim_copy_to_vram(struct vramsim_vram *vram, struct page *dpage,
 	unsigned long i;
 
 	if (spage && is_device_private_page(spage)) {
-		from = vramsim_folio_vram(page_folio(spage));
+		/*
+		 * The walk took device pages of one owner only, a vramsim
+		 * VRAM's (struct vramsim_peers): anything else is a bug,
+		 * not data to copy.
+		 */
+		from = vramsim_page_vram(spage);
+		if (WARN_ON_ONCE(!from))
+			return -EINVAL;
 		from_pgoff = vramsim_pgoff(from, spage);
 	}
 	/*
@@ -482,16 +489,20 @@ static int vramsim_window_to_device(struct vramsim_vram *vram,
 				    struct migrate_vma *args, u64 ticket,
 				    u64 *moved, bool *full)
 {
+	struct vramsim_peers *peers = vram->peers;
 	bool missed;
 	unsigned int i;
-	int err;
+	int err, idx;
 
 	err = vramsim_window_in(vram, NULL, args, ticket, moved, full, &missed);
-	if (err || *full || !vram->peers)
+	if (err || *full || !peers)
 		return err;
 
+	/* A peer found here is not freed before the unlock. */
+	idx = srcu_read_lock(peers->srcu);
 	for (i = 0; i < VRAMSIM_MAX_DEVICES && missed; i++) {
-		struct vramsim_vram *peer = READ_ONCE(vram->peers[i]);
+		struct vramsim_vram *peer = srcu_dereference(peers->vram[i],
+							     peers->srcu);
 
 		if (!peer || peer == vram)
 			continue;
@@ -500,6 +511,7 @@ static int vramsim_window_to_device(struct vramsim_vram *vram,
 		if (err || *full)
 			break;
 	}
+	srcu_read_unlock(peers->srcu, idx);
 	return err;
 }
 
@@ -614,10 +626,13 @@ static int vramsim_window_to_ram(struct vramsim_vram *vram,
 /**
  * vramsim_migrate_pfns_to_ram() - move the device folios at some pfns to RAM
  * @vram: the VRAM
- * @pfn: first pfn, the start of a block in use that the caller pinned
- * @npages: number of pfns, at most a 2 MiB block's
+ * @pfn: first pfn, the start of a run of adjacent blocks in use that the
+ *	caller pinned, all in one 2 MiB region
+ * @npages: number of pfns, at most a region's
  * @may_fail: RAM for the folios is not worth an OOM kill or a long wait
  *	(an eviction an allocation asked for, not the teardown's)
+ * @moved_map: if not NULL, a bitmap of the region's pages: the bit of every
+ *	page that moved is set
  *
  * Eviction's migration: by pfn, with no VMA and no mmap lock, through
  * migrate_device_pfns().  Each device folio found moves to a RAM folio of
@@ -635,7 +650,8 @@ static int vramsim_window_to_ram(struct vramsim_vram *vram,
  * Return: bytes moved.
  */
 u64 vramsim_migrate_pfns_to_ram(struct vramsim_vram *vram, unsigned long pfn,
-				unsigned long npages, bool may_fail)
+				unsigned long npages, bool may_fail,
+				unsigned long *moved_map)
 {
 	gfp_t gfp0 = GFP_HIGHUSER_MOVABLE |
 		     (may_fail ? __GFP_NORETRY | __GFP_NOWARN : 0);
@@ -647,7 +663,8 @@ u64 vramsim_migrate_pfns_to_ram(struct vramsim_vram *vram, unsigned long pfn,
 	unsigned int hold;
 	u64 moved;
 
-	if (WARN_ON_ONCE(npages > VRAMSIM_WINDOW_PAGES))
+	if (WARN_ON_ONCE(npages > VRAMSIM_WINDOW_PAGES ||
+			 (pfn ^ (pfn + npages - 1)) >> VRAMSIM_MAX_ORDER))
 		return 0;
 	w = vramsim_window_get(vram);
 	if (!w)
@@ -691,6 +708,13 @@ u64 vramsim_migrate_pfns_to_ram(struct vramsim_vram *vram, unsigned long pfn,
 
 	migrate_device_pages(w->src, w->dst, npages);
 	moved = vramsim_moved_bytes(w->src, w->dst, npages);
+	for (i = 0; moved_map && i < npages; i++) {
+		if (!(w->src[i] & MIGRATE_PFN_MIGRATE) || !w->dst[i])
+			continue;
+		bitmap_set(moved_map, (pfn + i) & (VRAMSIM_REGION_PAGES - 1),
+			   (w->src[i] & w->dst[i] & MIGRATE_PFN_COMPOUND) ?
+			   HPAGE_PMD_NR : 1);
+	}
 	migrate_device_finalize(w->src, w->dst, npages);
 
 	vramsim_window_put(vram, w);

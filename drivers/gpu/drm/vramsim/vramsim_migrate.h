@@ -16,7 +16,8 @@ int vramsim_migrate_range(struct vramsim_vram *vram, struct mm_struct *mm,
 			  u64 *moved);
 
 u64 vramsim_migrate_pfns_to_ram(struct vramsim_vram *vram, unsigned long pfn,
-				unsigned long npages, bool may_fail);
+				unsigned long npages, bool may_fail,
+				unsigned long *moved_map);
 
 void vramsim_backing_free(struct vramsim_vram *vram, unsigned long pgoff,
 			  unsigned long nr);

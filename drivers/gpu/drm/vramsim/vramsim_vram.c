@@ -179,6 +179,7 @@ static unsigned long vramsim_return_list(struct vramsim_vram *vram,
 			cond_resched();
 		}
 		list_del(&vb->lru);
+		list_del(&vb->region_node);
 		vram->lru_len--;
 		*bytes += size;
 		gpu_buddy_free_block(&vram->mm, vb->block);
@@ -439,6 +440,26 @@ static const struct dev_pagemap_ops vramsim_pagemap_ops = {
 	.migrate_to_ram = vramsim_migrate_to_ram,
 };
 
+/**
+ * vramsim_page_vram() - the VRAM a page in use belongs to, if any
+ * @page: a page the caller holds a reference on, or has collected for
+ *	migration
+ *
+ * Return: the VRAM if @page is a vramsim device page, else NULL (a system
+ * page, or another driver's device page).
+ */
+struct vramsim_vram *vramsim_page_vram(struct page *page)
+{
+	struct dev_pagemap *pgmap;
+
+	if (!is_device_private_page(page))
+		return NULL;
+	pgmap = page_pgmap(page);
+	if (pgmap->ops != &vramsim_pagemap_ops)
+		return NULL;
+	return container_of(pgmap, struct vramsim_vram, pgmap);
+}
+
 static int vramsim_alloc_block(struct vramsim_vram *vram, unsigned int order,
 			       struct gpu_buddy_block **block)
 {
@@ -459,16 +480,14 @@ static int vramsim_alloc_block(struct vramsim_vram *vram, unsigned int order,
 }
 
 /*
- * Eviction passes an allocation may start before it gives up, and the
- * least each evicts: space freed by an eviction is not reserved, so while
- * other allocations run, a pass that frees only what this one needs may
- * see it taken before the retry; each pass evicts twice what the last did.
- * 2 MiB is one migration window: a walk to the device needs that much for
- * one window anyway, and one pass over a whole block costs less per page
- * than one pass per page.
+ * Eviction passes an allocation may start before it gives up: space freed
+ * by an eviction is not reserved, so while other allocations run, one may
+ * take it before the retry.  Each pass evicts what the allocation needs,
+ * by whole 2 MiB regions (vramsim_evict()): at most one region more than
+ * it needs.  A region is one migration window: a walk to the device needs
+ * that much for one window anyway.
  */
 #define VRAMSIM_EVICT_TRIES	4
-#define VRAMSIM_EVICT_MIN	SZ_2M
 
 /*
  * Take a block of @order from the buddy, returning pending frees first if
@@ -546,9 +565,8 @@ struct folio *vramsim_vram_alloc_folio_for(struct vramsim_vram *vram,
 			break;
 		mutex_unlock(&vram->lock);
 		/* Freed blocks come back to the buddy at the next try. */
-		if (!vramsim_evict(vram, max_t(u64, PAGE_SIZE << order,
-					       VRAMSIM_EVICT_MIN) << (tries - 1),
-				   ticket, VRAMSIM_EVICT_ALLOC)) {
+		if (!vramsim_evict(vram, PAGE_SIZE << order, ticket,
+				   VRAMSIM_EVICT_ALLOC)) {
 			mutex_lock(&vram->lock);
 			break;
 		}
@@ -575,6 +593,8 @@ struct folio *vramsim_vram_alloc_folio_for(struct vramsim_vram *vram,
 	vb->ticket = ticket;
 	folio_set_zone_device_data(folio, vb);
 	list_add_tail(&vb->lru, &vram->lru);
+	list_add_tail(&vb->region_node,
+		      &vram->regions[gpu_buddy_block_offset(block) >> VRAMSIM_REGION_SHIFT]);
 	vram->lru_len++;
 	mutex_unlock(&vram->lock);
 
@@ -601,6 +621,7 @@ int vramsim_vram_init(struct vramsim_vram *vram, struct device *dev, u64 size,
 		      enum vramsim_prepare prepare)
 {
 	struct resource *res;
+	unsigned long i;
 	void *addr;
 	int err;
 
@@ -629,10 +650,14 @@ int vramsim_vram_init(struct vramsim_vram *vram, struct device *dev, u64 size,
 	/* Zeroed: an empty llist_head is a NULL first. */
 	vram->pending = alloc_percpu(struct llist_head);
 	vram->stats.pcpu = alloc_percpu(struct vramsim_pcpu_counters);
-	if (!vram->pending || !vram->stats.pcpu) {
+	vram->regions = kvcalloc(size >> VRAMSIM_REGION_SHIFT,
+				 sizeof(*vram->regions), GFP_KERNEL);
+	if (!vram->pending || !vram->stats.pcpu || !vram->regions) {
 		err = -ENOMEM;
 		goto err_pcpu;
 	}
+	for (i = 0; i < size >> VRAMSIM_REGION_SHIFT; i++)
+		INIT_LIST_HEAD(&vram->regions[i]);
 	err = vramsim_windows_init(vram);
 	if (err)
 		goto err_pcpu;
@@ -680,6 +705,7 @@ err_release:
 err_windows:
 	vramsim_windows_fini(vram);
 err_pcpu:
+	kvfree(vram->regions);
 	free_percpu(vram->stats.pcpu);
 	free_percpu(vram->pending);
 	return err;
@@ -720,6 +746,7 @@ void vramsim_vram_fini(struct vramsim_vram *vram)
 
 	vramsim_backing_fini(vram);
 	vramsim_windows_fini(vram);
+	kvfree(vram->regions);
 	free_percpu(vram->stats.pcpu);
 	free_percpu(vram->pending);
 	release_mem_region(start, len);

@@ -15,6 +15,7 @@
 #include <linux/memremap.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/srcu.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
@@ -38,6 +39,13 @@ struct vramsim_window;
 /* Smallest and largest VRAM size accepted. */
 #define VRAMSIM_MIN_SIZE	(PAGE_SIZE << VRAMSIM_MAX_ORDER)
 #define VRAMSIM_MAX_SIZE	(64ULL << 30)
+
+/*
+ * Eviction's unit: a naturally aligned 2 MiB region of VRAM, what one
+ * order-9 allocation needs and one migration window holds.
+ */
+#define VRAMSIM_REGION_SHIFT	(PAGE_SHIFT + VRAMSIM_MAX_ORDER)
+#define VRAMSIM_REGION_PAGES	BIT(VRAMSIM_MAX_ORDER)
 
 /**
  * enum vramsim_prepare - where a freed folio's struct pages are reset
@@ -118,6 +126,10 @@ static inline bool vramsim_prepare_supported(enum vramsim_prepare prepare)
  *	reaches zero
  * @lru: link in &vramsim_vram.lru, from allocation until the block is back
  *	in the buddy; under &vramsim_vram.lock
+ * @region_node: link in the list of its 2 MiB region's blocks in use
+ *	(&vramsim_vram.regions), for the same time and under the same lock
+ * @evict_node: link in the list of blocks one eviction pass pinned; only
+ *	while %VRAMSIM_BLOCK_EVICTING is set, by the pass that set it
  * @evict_seq: the last eviction pass that looked at the block; under
  *	&vramsim_vram.lock
  * @flags: %VRAMSIM_BLOCK_EVICTING while an eviction pass works on the block
@@ -135,6 +147,8 @@ struct vramsim_block {
 	atomic_t live_pages;
 	struct llist_node free_node;
 	struct list_head lru;
+	struct list_head region_node;
+	struct list_head evict_node;
 	unsigned long evict_seq;
 	unsigned long flags;
 	u64 ticket;
@@ -238,6 +252,24 @@ struct vramsim_vram_stats {
 };
 
 /**
+ * struct vramsim_peers - VRAMs a migration may take pages from directly
+ * @srcu: a reader holds it from loading a slot until it is done with the
+ *	VRAM it found there, the migrations that use it as a page map owner
+ *	included
+ * @vram: slot i: device i's VRAM while its pages may be migrated from, or
+ *	NULL
+ *
+ * A slot is set once its VRAM is ready.  Removal clears it and waits for
+ * the readers (synchronize_srcu()) before it empties the VRAM and frees
+ * it, so a reader never hands the core the address of a VRAM that is
+ * going, or of whatever is allocated there next, as a page map owner.
+ */
+struct vramsim_peers {
+	struct srcu_struct *srcu;
+	struct vramsim_vram __rcu *vram[VRAMSIM_MAX_DEVICES];
+};
+
+/**
  * struct vramsim_vram - simulated VRAM
  * @dev: device the memory belongs to
  * @pgmap: the device-private page map
@@ -247,12 +279,10 @@ struct vramsim_vram_stats {
  *	device's VRAM, changed only on the benchmark's private instances
  * @evict: evict the oldest blocks to RAM when an allocation finds the VRAM
  *	full (else it fails with -ENOSPC); set before the VRAM is used
- * @peers: %VRAMSIM_MAX_DEVICES slots, each another VRAM whose pages a
- *	migration to this one may take directly (this one's own slot is
- *	skipped), or NULL; read with READ_ONCE() and used only as page map
- *	owners, never dereferenced (see vramsim_migrate.c).  NULL: no peers.
- * @lock: protects @mm, @dying, @lru, @lru_len and @evict_seq; a mutex
- *	because the buddy allocates with GFP_KERNEL
+ * @peers: the VRAMs whose pages a migration to this one may take
+ *	directly (its own slot is skipped); NULL: none
+ * @lock: protects @mm, @dying, @lru, @lru_len, @regions and @evict_seq;
+ *	a mutex because the buddy allocates with GFP_KERNEL
  * @mm: the buddy allocator over [0, @size)
  * @dying: set while the VRAM is emptied for removal and at teardown: no
  *	allocation meanwhile, and migration walks stop (read locklessly with
@@ -264,6 +294,8 @@ struct vramsim_vram_stats {
  * @lru: blocks allocated from @mm and not yet returned, oldest first: the
  *	eviction order (vramsim_evict.c)
  * @lru_len: blocks on @lru
+ * @regions: for each 2 MiB region of the VRAM, its blocks on @lru, so that
+ *	eviction can empty the region around a block (vramsim_evict.c)
  * @evict_seq: number of the last eviction pass
  * @tickets: last migration ticket handed out (vramsim_vram_ticket())
  * @backing: contents of the VRAM: system pages indexed by page offset,
@@ -283,7 +315,7 @@ struct vramsim_vram {
 	u64 size;
 	enum vramsim_prepare prepare;
 	bool evict;
-	struct vramsim_vram * const *peers;
+	struct vramsim_peers *peers;
 
 	struct mutex lock;	/* the buddy's driver lock; see above */
 	struct gpu_buddy mm;
@@ -293,6 +325,7 @@ struct vramsim_vram {
 	struct work_struct free_work;
 	struct list_head lru;
 	unsigned long lru_len;
+	struct list_head *regions;
 	unsigned long evict_seq;
 	atomic64_t tickets;
 
@@ -365,6 +398,8 @@ static inline u64 vramsim_vram_ticket(struct vramsim_vram *vram)
 {
 	return atomic64_inc_return(&vram->tickets);
 }
+
+struct vramsim_vram *vramsim_page_vram(struct page *page);
 
 /**
  * vramsim_folio_vram() - the VRAM a device folio in use belongs to

@@ -502,6 +502,20 @@ static unsigned long map_huge(struct kunit *test, unsigned int nr)
 	return addr;
 }
 
+/* @len bytes of anonymous memory that never gets a THP. */
+static unsigned long map_small(struct kunit *test, unsigned long len)
+{
+	unsigned long addr;
+
+	addr = kunit_vm_mmap(test, NULL, 0, len, PROT_READ | PROT_WRITE,
+			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(addr));
+	mmap_write_lock(current->mm);
+	vm_flags_set(vma_lookup(current->mm, addr), VM_NOHUGEPAGE);
+	mmap_write_unlock(current->mm);
+	return addr;
+}
+
 /*
  * A 2 MiB device folio split by the core: migrate a PMD-sized hole of a
  * process into VRAM, move one 4 KiB page in the middle back, which splits
@@ -685,6 +699,90 @@ static void vramsim_test_evict_oldest_first(struct kunit *test)
 }
 
 /*
+ * Eviction by region: a 4 MiB VRAM full of 4 KiB blocks of two ages, old
+ * and young mixed in both 2 MiB regions.  An order-9 allocation evicts the
+ * region of the oldest block, every block in it young or old, and no more:
+ * 2 MiB.  Evicting the 512 oldest blocks instead would free 2 MiB in
+ * pieces, no order-9 block, and the retries would empty the whole VRAM.
+ * An order-0 allocation on full VRAM then evicts one region too.  Every
+ * byte comes back intact.
+ */
+static void vramsim_test_evict_by_region(struct kunit *test)
+{
+	struct vramsim_test *t = vramsim_test_init(test, SZ_4M, test_policy(test));
+	struct vramsim_vram *vram = &t->vram;
+	struct vramsim_vram_stats s;
+	struct folio *big, *small;
+	unsigned long old, young, i;
+	u64 before;
+
+	vram->evict = true;
+	old = map_small(test, SZ_4M);
+	young = map_small(test, SZ_2M);
+	KUNIT_ASSERT_TRUE(test, user_pattern(test, old, SZ_4M, 0x01d, true));
+	KUNIT_ASSERT_TRUE(test, user_pattern(test, young, SZ_2M, 0x7e5, true));
+
+	/* Old data fill the VRAM; every other page of it goes home again. */
+	KUNIT_ASSERT_EQ(test, migrate(test, vram, old, SZ_4M, true), (u64)SZ_4M);
+	for (i = 1; i < 2 * PAGES_2M; i += 2)
+		KUNIT_ASSERT_EQ(test, migrate(test, vram, old + i * PAGE_SIZE,
+					      PAGE_SIZE, false), (u64)PAGE_SIZE);
+	vramsim_vram_drain(vram);
+	/* Young data take the holes, in both regions. */
+	KUNIT_ASSERT_EQ(test, migrate(test, vram, young, SZ_2M, true), (u64)SZ_2M);
+	vramsim_vram_get_stats(vram, &s);
+	KUNIT_ASSERT_EQ(test, s.vram_free, 0);
+	KUNIT_ASSERT_EQ(test, s.live_folios[0], 2 * PAGES_2M);
+	KUNIT_ASSERT_EQ(test, s.evictions, 0);
+
+	big = vramsim_vram_alloc_folio(vram, ORDER_2M);
+	KUNIT_EXPECT_NOT_ERR_OR_NULL(test, big);
+	vramsim_vram_get_stats(vram, &s);
+	KUNIT_EXPECT_EQ(test, s.evicted_bytes, (u64)SZ_2M);
+	KUNIT_EXPECT_EQ(test, s.evictions, PAGES_2M);
+	KUNIT_EXPECT_EQ(test, s.live_folios[0], PAGES_2M);
+
+	/* Full again: an order-0 allocation evicts the other region. */
+	before = s.evicted_bytes;
+	small = vramsim_vram_alloc_folio(vram, 0);
+	KUNIT_EXPECT_NOT_ERR_OR_NULL(test, small);
+	vramsim_vram_get_stats(vram, &s);
+	KUNIT_EXPECT_GT(test, s.evicted_bytes, before);
+	KUNIT_EXPECT_LE(test, s.evicted_bytes - before, (u64)SZ_2M);
+	/* The order-9 folio, locked and unmapped, was not evicted. */
+	KUNIT_EXPECT_EQ(test, s.live_folios[ORDER_2M], 1);
+
+	for (i = 0; i < 2; i++) {
+		struct folio *folio = i ? small : big;
+
+		if (IS_ERR_OR_NULL(folio))
+			continue;
+		folio_unlock(folio);
+		folio_put(folio);
+	}
+	KUNIT_EXPECT_TRUE(test, user_pattern(test, old, SZ_4M, 0x01d, false));
+	KUNIT_EXPECT_TRUE(test, user_pattern(test, young, SZ_2M, 0x7e5, false));
+}
+
+DEFINE_STATIC_SRCU(vramsim_test_peers_srcu);
+
+/* @a and @b, devices 0 and 1, each the other's peer. */
+static struct vramsim_peers *make_peers(struct kunit *test,
+					struct vramsim_vram *a,
+					struct vramsim_vram *b)
+{
+	struct vramsim_peers *peers = kunit_kzalloc(test, sizeof(*peers), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, peers);
+	peers->srcu = &vramsim_test_peers_srcu;
+	RCU_INIT_POINTER(peers->vram[0], a);
+	RCU_INIT_POINTER(peers->vram[1], b);
+	a->peers = peers;
+	b->peers = peers;
+	return peers;
+}
+
+/*
  * Two devices: memory on one migrates to the other directly, a 2 MiB
  * folio as a 2 MiB folio and 4 KiB pages as pages, with every byte
  * intact, and nothing of it passes through RAM (the source VRAM's counts
@@ -696,16 +794,11 @@ static void vramsim_test_peer_migrate(struct kunit *test)
 	struct vramsim_test *ta = vramsim_test_init(test, SZ_8M, test_policy(test));
 	struct vramsim_test *tb = vramsim_test_init(test, SZ_8M, test_policy(test));
 	struct vramsim_vram *a = &ta->vram, *b = &tb->vram;
-	struct vramsim_vram **peers;
+	struct vramsim_peers *peers;
 	struct vramsim_vram_stats s;
 	unsigned long addr;
 
-	peers = kunit_kcalloc(test, VRAMSIM_MAX_DEVICES, sizeof(*peers), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, peers);
-	peers[0] = a;
-	peers[1] = b;
-	a->peers = peers;
-	b->peers = peers;
+	peers = make_peers(test, a, b);
 
 	addr = map_huge(test, 3);
 	KUNIT_ASSERT_TRUE(test, user_pattern(test, addr, 2 * SZ_2M, 0xd2d, true));
@@ -739,7 +832,8 @@ static void vramsim_test_peer_migrate(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, s.live_folios[ORDER_2M], 1);
 
 	/* Tear A down: its range comes home, B's stays on B. */
-	peers[0] = NULL;
+	RCU_INIT_POINTER(peers->vram[0], NULL);
+	synchronize_srcu(peers->srcu);
 	vramsim_test_fini(ta);
 	vramsim_vram_get_stats(b, &s);
 	KUNIT_EXPECT_EQ(test, s.live_folios[ORDER_2M], 0);
@@ -763,18 +857,12 @@ static void vramsim_test_peer_migrate_split(struct kunit *test)
 	struct vramsim_test *tb = vramsim_test_init(test, SZ_8M, test_policy(test));
 	struct vramsim_vram *a = &ta->vram, *b = &tb->vram;
 	unsigned long addr, i, nr = SZ_8M / PAGE_SIZE;
-	struct vramsim_vram **peers;
 	struct vramsim_vram_stats s;
 	struct folio **held;
 
-	peers = kunit_kcalloc(test, VRAMSIM_MAX_DEVICES, sizeof(*peers), GFP_KERNEL);
+	make_peers(test, a, b);
 	held = kunit_kcalloc(test, nr, sizeof(*held), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, peers);
 	KUNIT_ASSERT_NOT_NULL(test, held);
-	peers[0] = a;
-	peers[1] = b;
-	a->peers = peers;
-	b->peers = peers;
 	b->evict = false;
 
 	addr = map_huge(test, 1);
@@ -1156,6 +1244,7 @@ static struct kunit_case vramsim_vram_cases[] = {
 	KUNIT_CASE_PARAM(vramsim_test_concurrent_frees_wake_worker, vramsim_policy_gen_params),
 	KUNIT_CASE_PARAM(vramsim_test_split_returns_block_once, vramsim_policy_gen_params),
 	KUNIT_CASE_PARAM(vramsim_test_evict_oldest_first, vramsim_policy_gen_params),
+	KUNIT_CASE_PARAM(vramsim_test_evict_by_region, vramsim_policy_gen_params),
 	KUNIT_CASE_PARAM(vramsim_test_stale_walk, vramsim_policy_gen_params),
 	KUNIT_CASE_PARAM(vramsim_test_reuse_like_first_use, vramsim_policy_gen_params),
 	KUNIT_CASE_PARAM(vramsim_test_peer_migrate, vramsim_policy_gen_params),
