@@ -183,14 +183,20 @@ TEST_A_OPTS :=
 TEST_B_OPTS := $(if $(filter core,$(VARIANT)),solo)
 endif
 TEST_B_DIR := $(if $(filter stock,$(TEST_B)),$(BUILD),$(BUILD)/variants/$(TEST_B))
-test: kernel-debug tools
+# Each build step is timed (scripts/timed.sh) for the table test.sh prints.
+TEST_TIMES := $(BUILD)/test-build-times.txt
+TIMED   = $(REPO)/scripts/timed.sh $(TEST_TIMES)
+test: deps
+	@rm -f $(TEST_TIMES)
+	@$(TIMED) "source and debug kernel ($(VARIANT))" $(MAKE) --no-print-directory kernel-debug
+	@$(TIMED) "tools" $(MAKE) --no-print-directory tools
 ifneq ($(TEST_B),$(VARIANT))
-	@$(MAKE) --no-print-directory kernel-debug VARIANT=$(TEST_B)
+	@$(TIMED) "debug kernel ($(TEST_B))" $(MAKE) --no-print-directory kernel-debug VARIANT=$(TEST_B)
 endif
 	@KSRC=$(KSRC) KOBJ=$(KOBJ_DEBUG) GUEST=$(GUEST_DEBUG) TOOLS_OUT=$(TOOLS_OUT) \
 		VARIANT=$(VARIANT) KOBJ_B=$(TEST_B_DIR)/obj-debug GUEST_B=$(TEST_B_DIR)/guest-debug \
 		VARIANT_B=$(TEST_B) A_OPTS="$(TEST_A_OPTS)" B_OPTS="$(TEST_B_OPTS)" \
-		$(REPO)/scripts/test.sh
+		BUILD_TIMES=$(TEST_TIMES) $(REPO)/scripts/test.sh
 
 # The upstream gpu_buddy KUnit suite, all of it, on the production kernel
 # (make test runs it on the debug kernel, without its one slow case).

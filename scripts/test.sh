@@ -112,9 +112,13 @@ count_tap "$results/build-setup.tap" "build set-up checks"
 # whole suite, that case too, on the production kernel.
 # It runs beside the two guests below (one vCPU, about a minute).
 echo "==> KUnit: gpu_buddy (kunit.py exec --arch=x86_64, debug kernel), in the background"
-(VRAMSIM_ACCEL=$accel timeout 900 "$repo/scripts/kunit-exec.sh" "$KSRC" "$KOBJ" --timeout=600 \
+(t0=$(date +%s)
+ VRAMSIM_ACCEL=$accel timeout 900 "$repo/scripts/kunit-exec.sh" "$KSRC" "$KOBJ" --timeout=600 \
 	--filter 'speed>slow' --filter_action=skip 'gpu_buddy*' \
-	> "$results/kunit-gpu_buddy.log" 2>&1) &
+	> "$results/kunit-gpu_buddy.log" 2>&1
+ rc=$?
+ echo $(($(date +%s) - t0)) > "$results/kunit-gpu_buddy.secs"
+ exit $rc) &
 kunit_pid=$!
 
 # --- 2. everything else in two guest boots, side by side ------------------
@@ -136,11 +140,14 @@ guest() {
 		--modules "$mods" --timeout 4800 --log "$results/guest-$1.log" --quiet \
 		-- "$repo/tools/testing/vramsim/guest/test.sh" "$results" "$1" "${opts[@]}"
 }
-guest b > "$results/guest-b.out" 2>&1 &
+declare -A guest_rc guest_secs
+t_start=$(date +%s)
+(guest b; rc=$?; echo $(($(date +%s) - t_start)) > "$results/guest-b.secs"; exit $rc) \
+	> "$results/guest-b.out" 2>&1 &
 guest_b=$!
-declare -A guest_rc
 guest a
 guest_rc[a]=$?
+guest_secs[a]=$(($(date +%s) - t_start))
 
 # --- 3. the runner's deterministic, self-contained mode (make bench's; the
 # --- runner's own mechanics, so any kernel will do: the debug one) -------
@@ -174,8 +181,10 @@ runner_check $? "--pin-boot stops a boot in another state (exit 75, got $rc) aft
 
 wait $guest_b
 guest_rc[b]=$?
+guest_secs[b]=$(cat "$results/guest-b.secs" 2>/dev/null || echo '?')
 wait $kunit_pid
 kunit_rc=$?
+kunit_secs=$(cat "$results/kunit-gpu_buddy.secs" 2>/dev/null || echo '?')
 echo "== guest b"
 cat "$results/guest-b.out"
 for g in a b; do
@@ -218,6 +227,24 @@ for g in a b; do
 		esac
 	done < "$results/plan-$g.txt"
 done
+
+# Where the minutes went: the build steps (make test's, BUILD_TIMES) and
+# each guest's steps (guest/test.sh's times-a.txt and times-b.txt), wall
+# seconds, biggest first.  The guests run side by side, beside KUnit.
+echo
+echo "==> Wall time, seconds"
+if [ -s "${BUILD_TIMES:-}" ]; then
+	cp "$BUILD_TIMES" "$results/times-build.txt"
+	echo "  build (in turn):"
+	sed 's/^/    /' "$results/times-build.txt"
+fi
+for g in a b; do
+	[ -s "$results/times-$g.txt" ] || continue
+	echo "  guest $g (${guest_secs[$g]} s in all):"
+	sort -rn "$results/times-$g.txt" | sed 's/^/    /'
+done
+echo "  KUnit gpu_buddy (beside guest a): $kunit_secs"
+echo "  make test from the guests' start: $(($(date +%s) - t_start))"
 
 echo
 if [ ${#problems[@]} -gt 0 ]; then

@@ -106,6 +106,19 @@ if in_part b; then
 fi
 plan tap "kmemleak-$part.tap" "kmemleak scan, guest $part"
 
+# Each step's wall time, for the host's table (scripts/test.sh): one line
+# "seconds<TAB>what" per step in times-PART.txt.
+timed() {
+	local what=$1 t0 rc
+	shift
+	t0=$(date +%s)
+	"$@"
+	rc=$?
+	printf '%s\t%s\n' "$(($(date +%s) - t0))" "$what" >> "$out/times-$part.txt"
+	return $rc
+}
+rm -f "$out/times-$part.txt"
+
 run_kunit() {
 	echo "== KUnit: vramsim suites (vramsim_kunit.ko)"
 	unload
@@ -118,11 +131,12 @@ run_kunit() {
 
 if in_part a; then
 echo "== module tests"
-"$here/../vramsim_module_test.sh" | tee "$out/module.tap"
-run_kunit a
+module_tests() { "$here/../vramsim_module_test.sh" | tee "$out/module.tap"; }
+timed "module tests" module_tests
+timed "KUnit vramsim" run_kunit a
 fi
 if in_part b && [ $kunit_b = 1 ]; then
-	run_kunit b
+	timed "KUnit vramsim" run_kunit b
 fi
 
 # The suites, the fuzzer and the stress run run in a memory cgroup with a
@@ -160,6 +174,9 @@ vramsim_trace() {
 # with TRACE=1, every vramsim:* tracepoint enabled (the events must cost
 # the suite nothing but time: no splat, no failure).
 run_suite() {
+	timed "$1 selftests (prepare=$2)" run_suite_untimed "$@"
+}
+run_suite_untimed() {
 	local name=$1 policy=$2 secs=$3 prog=$4 vram=${VRAM:-64M} evict=${EVICT:-on}
 	local num=${NUM:-1} trace=${TRACE:-0}
 	local tap=$out/$name-$policy.tap
@@ -198,6 +215,9 @@ policy_suites() {
 # splits its 10^5 calls, 25000 in a (before the stress run: a fuzzer
 # after it once ran alone, with nothing left in b) and 75000 in b.
 run_fuzz() {
+	timed "ioctl fuzzer (prepare=$1, $2 calls)" run_fuzz_untimed "$@"
+}
+run_fuzz_untimed() {
 	local tap=$out/fuzz-$1.tap
 	echo "== ioctl fuzzer, prepare=$1, $2 calls"
 	unload
@@ -233,7 +253,8 @@ EVICT=off run_suite fault "$pa" 2400 vramsim_fault_test -T random_two_threads
 echo "== stress (short run, both policies)"
 unload
 if [ -x "$here/stress.sh" ] && [ -x "$tools/vramsim_stress" ]; then
-	timeout -k 10 900 sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' \
+	timed "stress, short run" timeout -k 10 900 \
+		sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' \
 		"$memcg" "$here/stress.sh" "$out" > "$out/stress.log" 2>&1
 	[ -s "$out/stress.tap" ] || tap_fail "stress.sh wrote no results" > "$out/stress.tap"
 else
@@ -257,7 +278,7 @@ fi
 if [ -x "$tools/vramsim_bench" ]; then
 	echo "== benchmark smoke run"
 	modprobe vramsim vram_size=64M
-	if "$tools/vramsim_bench" --smoke > "$out/bench-smoke.log" 2>&1; then
+	if timed "benchmark smoke run" "$tools/vramsim_bench" --smoke > "$out/bench-smoke.log" 2>&1; then
 		printf 'TAP version 13\n1..1\nok 1 vramsim_bench --smoke\n'
 	else
 		printf 'TAP version 13\n1..1\nnot ok 1 vramsim_bench --smoke\n'
@@ -278,6 +299,7 @@ echo "== kmemleak"
 	if [ ! -w "$kmemleak" ]; then
 		echo "not ok 1 kmemleak scan (no $kmemleak)"
 	else
+		t0=$(date +%s)
 		sleep 6
 		echo scan > "$kmemleak"
 		sleep 1
@@ -289,6 +311,7 @@ echo "== kmemleak"
 		else
 			echo "ok 1 kmemleak: no unreferenced object"
 		fi
+		printf '%s\tkmemleak scan\n' "$(($(date +%s) - t0))" >> "$out/times-$part.txt"
 	fi
 } | tee "$out/kmemleak-$part.tap"
 exit 0
