@@ -54,17 +54,21 @@
 #include "vramsim_vram.h"
 
 /*
- * Pin @vb for pass @seq unless it was allocated with @ticket, another pass
- * works on it or all its pages are already freed.  One pass at a time per
- * block: a second one's folio references would make the first one's
- * collection fail.
+ * Can no pass with @ticket pin @vb now?  Not if the migration of @ticket
+ * allocated it (its own blocks stay), nor while another pass works on it:
+ * one pass at a time per block, as a second one's folio references would
+ * make the first one's collection fail.
  */
-static bool vramsim_evict_pin(struct vramsim_block *vb, unsigned long seq,
-			      u64 ticket)
+static bool vramsim_evict_blocked(struct vramsim_block *vb, u64 ticket)
 {
-	vb->evict_seq = seq;
-	if ((ticket && vb->ticket == ticket) ||
-	    test_bit(VRAMSIM_BLOCK_EVICTING, &vb->flags) ||
+	return (ticket && vb->ticket == ticket) ||
+	       test_bit(VRAMSIM_BLOCK_EVICTING, &vb->flags);
+}
+
+/* Pin @vb unless it is blocked or all its pages are already freed. */
+static bool vramsim_evict_pin(struct vramsim_block *vb, u64 ticket)
+{
+	if (vramsim_evict_blocked(vb, ticket) ||
 	    !atomic_inc_not_zero(&vb->live_pages))
 		return false;
 	set_bit(VRAMSIM_BLOCK_EVICTING, &vb->flags);
@@ -72,14 +76,14 @@ static bool vramsim_evict_pin(struct vramsim_block *vb, unsigned long seq,
 }
 
 /*
- * The oldest block not yet looked at by pass @seq that it can pin, pinned
- * and marked, or NULL once @budget blocks have been looked at or every
- * block on the list has.  Other passes rotate the list too, so meeting
- * one block this pass has seen does not mean that every block was seen:
- * a whole turn of them does.
+ * The oldest block not yet looked at by pass @seq, moved to the end of the
+ * list, or NULL once @budget blocks have been looked at or every block on
+ * the list has.  Other passes rotate the list too, so meeting one block
+ * this pass has seen does not mean that every block was seen: a whole
+ * turn of them does.
  */
 static struct vramsim_block *vramsim_evict_pick(struct vramsim_vram *vram,
-						unsigned long seq, u64 ticket,
+						unsigned long seq,
 						unsigned long *budget)
 {
 	unsigned long seen = 0;
@@ -97,35 +101,45 @@ static struct vramsim_block *vramsim_evict_pick(struct vramsim_vram *vram,
 			continue;
 		}
 		(*budget)--;
-		if (vramsim_evict_pin(vb, seq, ticket))
-			return vb;
+		return vb;
 	}
 	return NULL;
 }
 
 /*
- * Pin, besides @first, every other block in use in @first's 2 MiB region
- * that pass @seq has not looked at yet, onto @pinned.  They count as looked
- * at, and go to the end of the list as @first did.
+ * Pin every block in use in @first's 2 MiB region onto @pinned.  Each
+ * counts as looked at by pass @seq, and goes to the end of the list as
+ * @first did.  With @whole (the allocation needs a region whole), a region
+ * with a block the pass cannot pin (its own, another pass's) is left as it
+ * is, nothing pinned: it cannot be emptied, and evicting the rest of it
+ * would be for nothing.
  */
 static void vramsim_evict_gather(struct vramsim_vram *vram,
 				 struct vramsim_block *first, unsigned long seq,
-				 u64 ticket, unsigned long *budget,
+				 u64 ticket, bool whole, unsigned long *budget,
 				 struct list_head *pinned)
 {
 	u64 region = gpu_buddy_block_offset(first->block) >> VRAMSIM_REGION_SHIFT;
+	struct list_head *blocks = &vram->regions[region];
+	bool skip = false;
 	struct vramsim_block *vb;
 
 	lockdep_assert_held(&vram->lock);
 
-	list_add_tail(&first->evict_node, pinned);
-	list_for_each_entry(vb, &vram->regions[region], region_node) {
-		if (vb == first || vb->evict_seq == seq)
-			continue;
-		if (*budget)
-			(*budget)--;
-		list_move_tail(&vb->lru, &vram->lru);
-		if (vramsim_evict_pin(vb, seq, ticket))
+	if (whole) {
+		list_for_each_entry(vb, blocks, region_node)
+			skip |= vramsim_evict_blocked(vb, ticket);
+	}
+	list_for_each_entry(vb, blocks, region_node) {
+		if (vb != first) {
+			if (vb->evict_seq == seq)
+				continue;
+			if (*budget)
+				(*budget)--;
+			list_move_tail(&vb->lru, &vram->lru);
+		}
+		vb->evict_seq = seq;
+		if (!skip && vramsim_evict_pin(vb, ticket))
 			list_add_tail(&vb->evict_node, pinned);
 	}
 }
@@ -150,7 +164,7 @@ static unsigned long vramsim_block_first_page(const struct vramsim_block *vb)
  */
 static u64 vramsim_evict_pinned(struct vramsim_vram *vram,
 				struct list_head *pinned,
-				enum vramsim_evict_reason reason)
+				enum vramsim_evict_reason reason, bool *emptied)
 {
 	DECLARE_BITMAP(moved, VRAMSIM_REGION_PAGES);
 	bool may_fail = reason == VRAMSIM_EVICT_ALLOC;
@@ -192,8 +206,10 @@ static u64 vramsim_evict_pinned(struct vramsim_vram *vram,
 		 * freed meanwhile are not counted.
 		 */
 		left = atomic_read(&vb->live_pages) - 1;
-		if (left > 0)
+		if (left > 0) {
 			atomic64_add(left, &vram->stats.evict_skipped);
+			*emptied = false;
+		}
 		if (pages) {
 			atomic64_inc(&vram->stats.evictions);
 			atomic64_add(pages << PAGE_SHIFT, &vram->stats.evicted_bytes);
@@ -238,6 +254,7 @@ static void vramsim_evict_report(struct vramsim_vram *vram, unsigned long left,
  * @bytes: stop once this much has been evicted
  * @ticket: blocks allocated with this ticket stay (0: none do)
  * @reason: why, for the tracepoint
+ * @emptied: if not NULL, set to whether a region was emptied whole
  *
  * Takes the oldest block in use (the order of allocation) and evicts the
  * whole naturally aligned 2 MiB region around it, every block in use
@@ -246,12 +263,15 @@ static void vramsim_evict_report(struct vramsim_vram *vram, unsigned long left,
  * what an eviction frees is contiguous: an order-9 allocation that meets
  * VRAM full of scattered 4 KiB blocks gets its 2 MiB from one region
  * instead of evicting the oldest 512 blocks, wherever they are, and
- * finding no 2 MiB free.  So one call evicts at most @bytes plus one
- * region.  Data always survive: a folio moves only once its contents are
- * copied; a folio that cannot move now (locked, pinned, no RAM for it)
- * stays and is counted in the evict_skipped counter.  The space freed is
- * in the buddy after the next drain of pending frees
- * (vramsim_vram_alloc_folio() does one).
+ * finding no 2 MiB free.  For an allocation of a whole region (@bytes at
+ * least 2 MiB, %VRAMSIM_EVICT_ALLOC), a region with a block of @ticket or
+ * of another pass is passed over, and the call ends as soon as one region
+ * is emptied.  So one call evicts at most @bytes plus one region.  Data
+ * always survive: a folio moves only once its contents are copied; a
+ * folio that cannot move now (locked, pinned, no RAM for it) stays and is
+ * counted in the evict_skipped counter.  The space freed is in the buddy
+ * after the next drain of pending frees (vramsim_vram_alloc_folio() does
+ * one).
  *
  * Context: process context, may sleep; must not hold @vram->lock.  The
  * caller may hold device folio locks and an mmap lock (see
@@ -259,8 +279,11 @@ static void vramsim_evict_report(struct vramsim_vram *vram, unsigned long left,
  * Return: bytes evicted.
  */
 u64 vramsim_evict(struct vramsim_vram *vram, u64 bytes, u64 ticket,
-		  enum vramsim_evict_reason reason)
+		  enum vramsim_evict_reason reason, bool *emptied)
 {
+	bool whole = reason == VRAMSIM_EVICT_ALLOC &&
+		     bytes >= BIT_ULL(VRAMSIM_REGION_SHIFT);
+	bool region_emptied = false;
 	struct vramsim_block *vb;
 	unsigned long seq, budget;
 	LIST_HEAD(pinned);
@@ -271,18 +294,24 @@ u64 vramsim_evict(struct vramsim_vram *vram, u64 bytes, u64 ticket,
 	budget = vram->lru_len;
 	mutex_unlock(&vram->lock);
 
-	while (done < bytes) {
+	while (done < bytes && !(whole && region_emptied)) {
 		mutex_lock(&vram->lock);
-		vb = vramsim_evict_pick(vram, seq, ticket, &budget);
+		vb = vramsim_evict_pick(vram, seq, &budget);
 		if (vb)
-			vramsim_evict_gather(vram, vb, seq, ticket, &budget,
-					     &pinned);
+			vramsim_evict_gather(vram, vb, seq, ticket, whole,
+					     &budget, &pinned);
 		mutex_unlock(&vram->lock);
 		if (!vb)
 			break;
-		done += vramsim_evict_pinned(vram, &pinned, reason);
+		if (list_empty(&pinned))
+			continue;
+		region_emptied = true;
+		done += vramsim_evict_pinned(vram, &pinned, reason,
+					     &region_emptied);
 		cond_resched();
 	}
+	if (emptied)
+		*emptied = region_emptied;
 	return done;
 }
 EXPORT_SYMBOL_IF_KUNIT(vramsim_evict);
@@ -325,7 +354,8 @@ int vramsim_evict_all(struct vramsim_vram *vram, unsigned long patience)
 			stuck = jiffies;
 		}
 
-		if (vramsim_evict(vram, U64_MAX, 0, VRAMSIM_EVICT_TEARDOWN)) {
+		if (vramsim_evict(vram, U64_MAX, 0, VRAMSIM_EVICT_TEARDOWN,
+				  NULL)) {
 			stuck = jiffies;
 			continue;
 		}

@@ -709,11 +709,15 @@ u64 vramsim_migrate_pfns_to_ram(struct vramsim_vram *vram, unsigned long pfn,
 	migrate_device_pages(w->src, w->dst, npages);
 	moved = vramsim_moved_bytes(w->src, w->dst, npages);
 	for (i = 0; moved_map && i < npages; i++) {
-		if (!(w->src[i] & MIGRATE_PFN_MIGRATE) || !w->dst[i])
+		unsigned long bit = (pfn + i) & (VRAMSIM_REGION_PAGES - 1);
+		struct page *dpage = migrate_pfn_to_page(w->dst[i]);
+
+		if (!(w->src[i] & MIGRATE_PFN_MIGRATE) || !dpage)
 			continue;
-		bitmap_set(moved_map, (pfn + i) & (VRAMSIM_REGION_PAGES - 1),
-			   (w->src[i] & w->dst[i] & MIGRATE_PFN_COMPOUND) ?
-			   HPAGE_PMD_NR : 1);
+		/* The RAM folio, locked until the finalize, has the order. */
+		bitmap_set(moved_map, bit,
+			   min_t(unsigned long, folio_nr_pages(page_folio(dpage)),
+				 VRAMSIM_REGION_PAGES - bit));
 	}
 	migrate_device_finalize(w->src, w->dst, npages);
 

@@ -484,8 +484,11 @@ static int vramsim_alloc_block(struct vramsim_vram *vram, unsigned int order,
  * by an eviction is not reserved, so while other allocations run, one may
  * take it before the retry.  Each pass evicts what the allocation needs,
  * by whole 2 MiB regions (vramsim_evict()): at most one region more than
- * it needs.  A region is one migration window: a walk to the device needs
- * that much for one window anyway.
+ * it needs.  A 2 MiB allocation makes another pass only if its last one
+ * emptied a region whole and another allocation took it: a pass that
+ * emptied none (pages it could not move) is not repeated.  A region is
+ * one migration window: a walk to the device needs that much for one
+ * window anyway.
  */
 #define VRAMSIM_EVICT_TRIES	4
 
@@ -544,9 +547,9 @@ struct folio *vramsim_vram_alloc_folio_for(struct vramsim_vram *vram,
 					   unsigned int order, u64 ticket)
 {
 	struct gpu_buddy_block *block;
+	bool drained = false, emptied;
 	struct vramsim_block *vb;
 	unsigned int tries = 0;
-	bool drained = false;
 	struct folio *folio;
 	unsigned long pfn;
 	int err;
@@ -566,10 +569,13 @@ struct folio *vramsim_vram_alloc_folio_for(struct vramsim_vram *vram,
 		mutex_unlock(&vram->lock);
 		/* Freed blocks come back to the buddy at the next try. */
 		if (!vramsim_evict(vram, PAGE_SIZE << order, ticket,
-				   VRAMSIM_EVICT_ALLOC)) {
+				   VRAMSIM_EVICT_ALLOC, &emptied)) {
 			mutex_lock(&vram->lock);
 			break;
 		}
+		/* No region freed whole: one more try, for what was freed. */
+		if (order == VRAMSIM_MAX_ORDER && !emptied)
+			tries = VRAMSIM_EVICT_TRIES;
 	}
 	if (err) {
 		mutex_unlock(&vram->lock);

@@ -359,7 +359,7 @@ bool vramsim_block_put(struct vramsim_vram *vram, struct vramsim_block *vb,
 		       unsigned int nr);
 
 u64 vramsim_evict(struct vramsim_vram *vram, u64 bytes, u64 ticket,
-		  enum vramsim_evict_reason reason);
+		  enum vramsim_evict_reason reason, bool *emptied);
 int vramsim_evict_all(struct vramsim_vram *vram, unsigned long patience);
 int vramsim_vram_empty(struct vramsim_vram *vram, unsigned long patience);
 
