@@ -75,7 +75,7 @@ BZIMAGE := $(KOBJ)/arch/x86/boot/bzImage
 BZIMAGE_DEBUG := $(KOBJ_DEBUG)/arch/x86/boot/bzImage
 RUNNER  := $(REPO)/tools/testing/vramsim/vramsim-run
 
-.PHONY: all deps src kernel kernel-debug module module-debug modules tools run shell shell-debug \
+.PHONY: all deps src seed-obj seed-obj-debug kernel kernel-debug module module-debug modules tools run shell shell-debug \
 	test kunit-buddy stress bench bench-debate bench-quick check patches patches-check \
 	clean distclean help
 all: kernel tools
@@ -120,14 +120,23 @@ $(KOBJ)/.config: $(CONFIG_DEPS) | src
 $(KOBJ_DEBUG)/.config: $(CONFIG_DEPS) $(REPO)/configs/debug.config | src
 	$(call kconfig,$(KOBJ_DEBUG),$(REPO)/configs/vramsim.config $(REPO)/configs/debug.config)
 
+# A variant's first object directory is a copy of the stock kernel's, if
+# that is built (scripts/variant-seed.sh): make test's fix kernel then
+# rebuilds what its queue changed, not half the kernel.  Made before make
+# looks at the copy's .config, which is then up to date: configuring it
+# again would make kbuild rebuild everything.
+SEED    = $(if $(filter stock,$(VARIANT)),,seed-$(1))
+seed-obj seed-obj-debug: src
+	@$(REPO)/scripts/variant-seed.sh $(VARIANT) $(REPO) $(@:seed-%=%)
+
 # --- Kernel and modules ---------------------------------------------------
-kernel: $(KOBJ)/.config src
+kernel: $(call SEED,obj) $(KOBJ)/.config src
 	@echo "==> Building bzImage and modules (cold: ~10-15 min, warm: ~1 min)"
 	@$(KMAKE) bzImage modules
 	@rm -rf $(GUEST)/lib/modules
 	@$(KMAKE) -s INSTALL_MOD_PATH=$(GUEST) INSTALL_MOD_STRIP=1 modules_install >/dev/null
 
-kernel-debug: $(KOBJ_DEBUG)/.config src
+kernel-debug: $(call SEED,obj-debug) $(KOBJ_DEBUG)/.config src
 	@echo "==> Building the debug kernel (KASAN, lockdep, DEBUG_VM...; cold: ~15-20 min)"
 	@$(KMAKE_DEBUG) bzImage modules
 	@rm -rf $(GUEST_DEBUG)/lib/modules

@@ -23,6 +23,11 @@
 #      as guest a with VARIANT= or a tree of your own (KSRC=: it once
 #      went on to build the fix variant, which refuses a KSRC, and
 #      stopped).
+#   8. Which headers a variant's first object directory, copied from the
+#      stock one (variant-seed.sh), need not rebuild the users of
+#      (decl-only-headers.py): one that the queue only adds a function
+#      declaration to, never one with any other change (an inline, a
+#      macro, a changed or removed line).
 set -u
 repo=$(cd "$(dirname "$0")/.." && pwd)
 make=$(command -v make)
@@ -45,7 +50,7 @@ var() {
 }
 
 echo "TAP version 13"
-echo "1..7"
+echo "1..8"
 
 cc=$(var CC_WRAP)
 if [ "$cc" = "ccache gcc" ]; then
@@ -129,6 +134,29 @@ if [ "$got" = "fix core stock" ]; then
 else
 	not_ok "make test's guest b: fix by default, the same kernel with VARIANT= or KSRC=" \
 		"TEST_B: '$got', want 'fix core stock'"
+fi
+
+# 8: the fix queue's memremap.h (one declaration), the core queue's (a
+# changed one), and made-up changes of every other kind.
+decl() { python3 "$repo/scripts/decl-only-headers.py" "$@"; }
+hunk() {
+	printf 'diff --git a/include/x.h b/include/x.h\n--- a/include/x.h\n+++ b/include/x.h\n@@ -1,1 +1,2 @@\n'
+	printf '%s\n' "$@"
+	printf -- '-- \n2.39.5\n'
+}
+t=$(mktemp -d)
+hunk '+void a(int x,' '+	   int y);' '+extern long b(void);' > "$t/decl.patch"
+hunk '+static inline int c(void) { return 1; }' > "$t/inline.patch"
+hunk '+#define D 1' > "$t/macro.patch"
+hunk '-void e(int x);' '+void e(long x);' > "$t/changed.patch"
+got="$(decl "$repo"/patches/variants/fix/*.patch | tr '\n' ' ')|$(decl "$repo"/patches/variants/core/*.patch)"
+got="$got|$(decl "$t/decl.patch")|$(decl "$t/inline.patch" "$t/macro.patch" "$t/changed.patch")"
+rm -rf "$t"
+if [ "$got" = "include/linux/memremap.h ||include/x.h|" ]; then
+	ok "headers with only new declarations keep their users' objects; any other change rebuilds them"
+else
+	not_ok "headers with only new declarations keep their users' objects; any other change rebuilds them" \
+		"got '$got', want 'include/linux/memremap.h ||include/x.h|'"
 fi
 
 [ "$fails" = 0 ]

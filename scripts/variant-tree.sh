@@ -56,5 +56,17 @@ for p in "${patches[@]}"; do
 		fi
 	done
 done
+# A header the queue only adds function declarations to changes no object
+# that includes it (decl-only-headers.py): with its stock modification
+# time, a variant object directory that starts as a copy of the stock one
+# (variant-seed.sh) rebuilds none of them.  Only for a variant with no
+# object directory yet: one built against an earlier queue may hold
+# objects that an earlier change of the header did change.
+if ! compgen -G "$dir/obj*" > /dev/null; then
+	for f in $(python3 "$repo/scripts/decl-only-headers.py" "${patches[@]}"); do
+		touch -r "$stock/$f" "$dir/linux.new/$f"
+		echo "    $f: declarations only, stock time kept"
+	done
+fi
 echo "$stamp" > "$dir/linux.new/.vramsim-variant"
 mv "$dir/linux.new" "$dir/linux"
