@@ -194,11 +194,10 @@ static u64 vramsim_evict_pinned(struct vramsim_vram *vram,
 		unsigned int order = gpu_buddy_block_order(vb->block);
 		unsigned long first = vramsim_block_first_page(vb);
 		unsigned long bit = first & (VRAMSIM_REGION_PAGES - 1);
-		unsigned long i, pages = 0;
+		unsigned long pages = bitmap_weight_from(moved, bit,
+							 bit + (1U << order));
 		int left;
 
-		for (i = bit; i < bit + (1UL << order); i++)
-			pages += test_bit(i, moved);
 		/*
 		 * What is still counted, besides the pin, was in use and
 		 * could not move: locked (a migration or a fault has it),
