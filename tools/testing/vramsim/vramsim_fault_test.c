@@ -16,8 +16,8 @@
  * the VRAM is back to where it was once the buffer is unmapped.
  *
  * A first run that fails nothing counts the points (fail-nth is a counter
- * too); the sweep then tries every n up to 64 and in the last 64 points,
- * and about 64 n at an odd stride between (every n with
+ * too); the sweep then tries every n up to 32 and in the last 32 points,
+ * and about 48 n at an odd stride between (every n with
  * VRAMSIM_FAULT_FULL=1), always ending with a run the failure did not reach.
  *
  * A failed buddy allocation must not look like a full VRAM: ENOSPC from
@@ -861,10 +861,15 @@ static int one_run(struct __test_metadata *_metadata, struct sweep_env *env,
  * Every n up to DENSE and in the last DENSE points; between them, with
  * $VRAMSIM_FAULT_FULL unset, about SPARSE of them at an odd stride (the
  * points come in per-page groups of a few, and kmemleak doubles each slab
- * allocation: an odd stride still lands on every kind of point).
+ * allocation: an odd stride still lands on every kind of point).  32 at
+ * each end still fail every point of the first and last four pages of a
+ * 4 KiB walk (seven points a page, the 2 MiB fallback's), where the walk
+ * starts and ends; the 64 of each the sweep had took a debug guest 6.5
+ * minutes, 4.5 of them in the four 2 MiB cases, most runs in the middle
+ * of a walk, where one page's points are the next one's.
  */
-#define DENSE	64
-#define SPARSE	64
+#define DENSE	32
+#define SPARSE	48
 
 /* n = 1, 2, ... until @sc completes with the n-th failure not reached. */
 static void sweep(struct __test_metadata *_metadata, struct sweep_env *env,
