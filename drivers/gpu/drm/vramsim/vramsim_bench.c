@@ -45,6 +45,9 @@
 #include <kunit/visibility.h>
 
 #include "vramsim_bench.h"
+#include "vramsim_evict.h"
+#include "vramsim_migrate.h"
+#include "vramsim_vram.h"
 
 static int alloc_folios(struct vramsim_vram *vram, unsigned int order,
 			struct folio **folios, unsigned long count)
@@ -53,7 +56,7 @@ static int alloc_folios(struct vramsim_vram *vram, unsigned int order,
 
 	for (i = 0; i < count; i++) {
 		cond_resched();
-		folios[i] = vramsim_vram_alloc_folio(vram, order);
+		folios[i] = vramsim_evict_alloc_folio(vram, order, 0);
 		if (IS_ERR(folios[i])) {
 			int err = PTR_ERR(folios[i]);
 
@@ -369,7 +372,7 @@ int vramsim_bench_run(struct device *dev, u64 size, unsigned int order,
 		err = -ENOMEM;
 		goto out_free;
 	}
-	err = vramsim_vram_init(vram, dev, size, VRAMSIM_DEFAULT_PREPARE);
+	err = vramsim_dmem_init(vram, dev, size, VRAMSIM_DEFAULT_PREPARE);
 	if (err)
 		goto out_free;
 
@@ -403,7 +406,7 @@ int vramsim_bench_run(struct device *dev, u64 size, unsigned int order,
 
 	if (!err && vramsim_vram_free_bytes(vram) != vram->size)
 		err = -EIO;
-	vramsim_vram_fini(vram);
+	vramsim_dmem_fini(vram);
 out_free:
 	kfree(vram);
 	kvfree(folios);

@@ -9,7 +9,7 @@
 
 /**
  * struct vramsim_bench_path - one run of the full alloc/free path
- * @alloc_ns: vramsim_vram_alloc_folio() of every folio
+ * @alloc_ns: vramsim_evict_alloc_folio() of every folio
  * @free_ns: folio_put() of every folio: the core's free_zone_device_folio()
  *	and ->folio_free (prepare, if the policy has one, and release)
  * @return_ns: returning the queued blocks to the buddy

@@ -26,7 +26,10 @@
 #include <drm/drm_debugfs.h>
 #include <drm/drm_print.h>
 
-#include "vramsim_drv.h"
+#include "vramsim_bench.h"
+#include "vramsim_debugfs.h"
+#include "vramsim_device.h"
+#include "vramsim_vram.h"
 
 static int vramsim_vram_show(struct seq_file *m, void *unused)
 {

@@ -6,6 +6,17 @@
  * behind it simulated VRAM: device-private memory from the GPU buddy
  * allocator (vramsim_vram.c) that user memory can be migrated to, and from
  * one device to another (vramsim_migrate.c).
+ *
+ * The driver's layers, this file on top; each file includes and calls only
+ * those below it (the Makefile lists them bottom up):
+ *
+ *   vramsim_drv.c       DRM device, ioctls, parameters
+ *   vramsim_debugfs.c   debugfs files
+ *   vramsim_bench.c     in-kernel benchmark of the free path
+ *   vramsim_migrate.c   migrate_vma, CPU faults; a device's VRAM put together
+ *   vramsim_evict.c     eviction; the allocation that evicts when full
+ *   vramsim_backing.c   contents (backing store), device copies, windows
+ *   vramsim_vram.c      page map, buddy, folio alloc, ->folio_free, split
  */
 
 #include <linux/device/faux.h>
@@ -22,8 +33,18 @@
 #include <drm/drm_ioctl.h>
 #include <drm/drm_print.h>
 
-#include "vramsim_drv.h"
+#include <uapi/drm/vramsim_drm.h>
+
+#include "vramsim_debugfs.h"
+#include "vramsim_device.h"
+#include "vramsim_evict.h"
 #include "vramsim_migrate.h"
+#include "vramsim_vram.h"
+
+#define DRIVER_NAME	"vramsim"
+#define DRIVER_DESC	"Simulated GPU VRAM on device-private memory"
+#define DRIVER_MAJOR	VRAMSIM_UAPI_MAJOR
+#define DRIVER_MINOR	VRAMSIM_UAPI_MINOR
 
 /*
  * Module parameters are validated when set, so a bad one fails modprobe
@@ -345,7 +366,7 @@ static int vramsim_device_create(unsigned int i)
 	vdev->faux = faux;
 	vdev->index = i;
 
-	err = devm_vramsim_vram_init(&faux->dev, &vdev->vram, size, prepare);
+	err = devm_vramsim_dmem_init(&faux->dev, &vdev->vram, size, prepare);
 	if (err) {
 		drm_err(&vdev->drm, "cannot create %llu MiB of VRAM: %pe\n",
 			size >> 20, ERR_PTR(err));

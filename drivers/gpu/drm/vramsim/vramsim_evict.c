@@ -2,6 +2,12 @@
 /*
  * vramsim: eviction, making room in VRAM by moving device memory to RAM.
  *
+ * Above the VRAM and its contents, below migration: an allocation that
+ * finds the VRAM full comes here from above (vramsim_evict_alloc_folio(),
+ * which migration allocates with), evicts, and tries the VRAM layer's
+ * allocation again; the VRAM layer never calls eviction.  The migration
+ * by pfn that eviction does, with no VMA, is here too.
+ *
  * Which blocks go first.  Every block in use is on vram->lru, in the order
  * it was allocated: a FIFO by migration into VRAM, "least recently migrated
  * in" first.  An allocation appends its block under vram->lock, which it
@@ -32,7 +38,7 @@
  * Under prepare=alloc, free pages keep the compound state of their last
  * folio (a freed order-9 folio's tails still name their old head), and the
  * core's pfn walkers trust page_folio() of every pfn.  A block in use has
- * no stale page: vramsim_vram_alloc_folio() initialises a folio over the
+ * no stale page: vramsim_vram_alloc_try() initialises a folio over the
  * whole block before putting it on the list, and the pieces the core splits
  * it into are folios of their own, freed ones included.  So the walk is
  * the same under both policies and costs nothing extra under either.
@@ -43,13 +49,16 @@
 #include <linux/device.h>
 #include <linux/jiffies.h>
 #include <linux/list_sort.h>
+#include <linux/migrate.h>
 #include <linux/minmax.h>
+#include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 
 #include <kunit/visibility.h>
 
-#include "vramsim_migrate.h"
+#include "vramsim_backing.h"
+#include "vramsim_evict.h"
 #include "vramsim_trace.h"
 #include "vramsim_vram.h"
 
@@ -156,6 +165,108 @@ static int vramsim_block_cmp(void *priv, const struct list_head *a,
 static unsigned long vramsim_block_first_page(const struct vramsim_block *vb)
 {
 	return gpu_buddy_block_offset(vb->block) >> PAGE_SHIFT;
+}
+
+/*
+ * vramsim_migrate_pfns_to_ram() - move the device folios at some pfns to RAM
+ * @vram: the VRAM
+ * @pfn: first pfn, the start of a run of adjacent blocks in use that the
+ *	caller pinned, all in one 2 MiB region
+ * @npages: number of pfns, at most a region's
+ * @may_fail: RAM for the folios is not worth an OOM kill or a long wait
+ *	(an eviction an allocation asked for, not the teardown's)
+ * @moved_map: if not NULL, a bitmap of the region's pages: the bit of every
+ *	page that moved is set
+ *
+ * Eviction's migration: by pfn, with no VMA and no mmap lock, through
+ * migrate_device_pfns().  Each device folio found moves to a RAM folio of
+ * its order, 2 MiB ones whole: a device THP exists only where its VMA
+ * allowed a THP when it was migrated in, and 7.3 can move it no other
+ * way (migrate_device_pages() will not split a folio without a VMA, and
+ * split_folio() is not exported to modules).  A folio that is locked or
+ * has references beyond its mappings is not collected; one for which no
+ * RAM can be had stays.  Either stays in VRAM, contents untouched.
+ *
+ * Only for pfns of blocks in use (see the top of this file): the walk trusts
+ * page_folio() of every pfn.
+ *
+ * Context: process context, may sleep.
+ * Return: bytes moved.
+ */
+static u64 vramsim_migrate_pfns_to_ram(struct vramsim_vram *vram,
+				       unsigned long pfn, unsigned long npages,
+				       bool may_fail, unsigned long *moved_map)
+{
+	gfp_t gfp0 = GFP_HIGHUSER_MOVABLE |
+		     (may_fail ? __GFP_NORETRY | __GFP_NOWARN : 0);
+	/* Teardown compacts and retries for its 2 MiB, but never OOM-kills. */
+	gfp_t gfp9 = GFP_TRANSHUGE | __GFP_NOWARN |
+		     (may_fail ? 0 : __GFP_RETRY_MAYFAIL);
+	struct vramsim_window *w;
+	unsigned long i, nr;
+	unsigned int hold;
+	u64 moved;
+
+	if (WARN_ON_ONCE(npages > VRAMSIM_WINDOW_PAGES ||
+			 (pfn ^ (pfn + npages - 1)) >> VRAMSIM_MAX_ORDER))
+		return 0;
+	w = vramsim_window_get(vram);
+	if (!w)
+		return 0;
+
+	for (i = 0; i < npages; i++)
+		w->src[i] = pfn + i;
+	migrate_device_pfns(w->src, npages);
+	memset(w->dst, 0, npages * sizeof(*w->dst));
+
+	for (i = 0; i < npages; i += nr) {
+		struct page *spage = migrate_pfn_to_page(w->src[i]);
+		unsigned int order;
+		struct folio *folio;
+
+		nr = 1;
+		if (!spage || !(w->src[i] & MIGRATE_PFN_MIGRATE))
+			continue;
+		order = folio_order(page_folio(spage));
+		nr = 1UL << order;
+		folio = folio_alloc(order ? gfp9 : gfp0, order);
+		if (!folio) {
+			atomic64_add(nr, &vram->stats.evict_no_ram);
+			continue;
+		}
+		folio_lock(folio);
+		vramsim_copy_from_vram(vram, &folio->page, spage, nr);
+		w->dst[i] = migrate_pfn(folio_pfn(folio)) |
+			    (order ? MIGRATE_PFN_COMPOUND : 0);
+	}
+
+	/*
+	 * A test's hold: the folios are unmapped, locked and copied, their
+	 * migration entries in place, and no mmap lock is held, so their
+	 * owner may munmap them or exit meanwhile.  The tests that aim at
+	 * that window set it (vramsim_evict_test.c, unmap_during_eviction).
+	 */
+	hold = READ_ONCE(vram->evict_hold_ms);
+	if (unlikely(hold))
+		msleep(hold);
+
+	migrate_device_pages(w->src, w->dst, npages);
+	moved = vramsim_moved_bytes(w->src, w->dst, npages);
+	for (i = 0; moved_map && i < npages; i++) {
+		unsigned long bit = (pfn + i) & (VRAMSIM_REGION_PAGES - 1);
+		struct page *dpage = migrate_pfn_to_page(w->dst[i]);
+
+		if (!(w->src[i] & MIGRATE_PFN_MIGRATE) || !dpage)
+			continue;
+		/* The RAM folio, locked until the finalize, has the order. */
+		bitmap_set(moved_map, bit,
+			   min_t(unsigned long, folio_nr_pages(page_folio(dpage)),
+				 VRAMSIM_REGION_PAGES - bit));
+	}
+	migrate_device_finalize(w->src, w->dst, npages);
+
+	vramsim_window_put(vram, w);
+	return moved;
 }
 
 /*
@@ -269,12 +380,12 @@ static void vramsim_evict_report(struct vramsim_vram *vram, unsigned long left,
  * always survive: a folio moves only once its contents are copied; a
  * folio that cannot move now (locked, pinned, no RAM for it) stays and is
  * counted in the evict_skipped counter.  The space freed is in the buddy
- * after the next drain of pending frees (vramsim_vram_alloc_folio() does
+ * after the next drain of pending frees (vramsim_vram_alloc_try() does
  * one).
  *
  * Context: process context, may sleep; must not hold @vram->lock.  The
  * caller may hold device folio locks and an mmap lock (see
- * vramsim_vram_alloc_folio()).
+ * vramsim_evict_alloc_folio()).
  * Return: bytes evicted.
  */
 u64 vramsim_evict(struct vramsim_vram *vram, u64 bytes, u64 ticket,
@@ -314,6 +425,63 @@ u64 vramsim_evict(struct vramsim_vram *vram, u64 bytes, u64 ticket,
 	return done;
 }
 EXPORT_SYMBOL_IF_KUNIT(vramsim_evict);
+
+/*
+ * Eviction passes an allocation may start before it gives up: space freed
+ * by an eviction is not reserved, so while other allocations run, one may
+ * take it before the retry.  Each pass evicts what the allocation needs,
+ * by whole 2 MiB regions (vramsim_evict()): at most one region more than
+ * it needs.  A 2 MiB allocation makes another pass only if its last one
+ * emptied a region whole and another allocation took it: a pass that
+ * emptied none (pages it could not move) is not repeated.  A region is
+ * one migration window: a walk to the device needs that much for one
+ * window anyway.
+ */
+#define VRAMSIM_EVICT_TRIES	4
+
+/**
+ * vramsim_evict_alloc_retry() - evict and try again an allocation
+ * @vram: the VRAM
+ * @order: folio order
+ * @ticket: the migration it is for, or 0
+ * @alloc: the allocation, whose first try failed
+ * @folio: what that try returned, an ERR_PTR()
+ *
+ * The rest of vramsim_evict_alloc_folio(), out of line: while the VRAM is
+ * full (-ENOSPC) and @vram->evict is set, evict what the allocation needs
+ * and try again, %VRAMSIM_EVICT_TRIES times at most; stop at once when an
+ * eviction moved nothing, and after one more try when a 2 MiB allocation's
+ * eviction emptied no region whole.  Ends @alloc unless a try succeeded.
+ *
+ * Context: process context, may sleep; not under @vram->lock.
+ * Return: the folio, or the last try's error.
+ */
+struct folio *vramsim_evict_alloc_retry(struct vramsim_vram *vram,
+					unsigned int order, u64 ticket,
+					struct vramsim_alloc *alloc,
+					struct folio *folio)
+{
+	unsigned int tries = 0;
+	bool emptied;
+
+	for (;;) {
+		if (folio != ERR_PTR(-ENOSPC) || !vram->evict ||
+		    tries++ == VRAMSIM_EVICT_TRIES)
+			break;
+		/* Freed blocks come back to the buddy at the next try. */
+		if (!vramsim_evict(vram, PAGE_SIZE << order, ticket,
+				   VRAMSIM_EVICT_ALLOC, &emptied))
+			break;
+		/* No region freed whole: one more try, for what was freed. */
+		if (order == VRAMSIM_MAX_ORDER && !emptied)
+			tries = VRAMSIM_EVICT_TRIES;
+		folio = vramsim_vram_alloc_try(vram, order, ticket, alloc);
+	}
+	if (IS_ERR(folio))
+		vramsim_vram_alloc_end(alloc);
+	return folio;
+}
+EXPORT_SYMBOL_IF_KUNIT(vramsim_evict_alloc_retry);
 
 /**
  * vramsim_evict_all() - move all device memory to RAM, for teardown

@@ -2,152 +2,31 @@
 /*
  * vramsim: migrating anonymous memory to simulated VRAM and back.
  *
- * The contents of a device page live in a system page of the backing store,
- * indexed by the page's offset in the VRAM; "device copies" are memcpys
- * between that page and the system page being migrated.  Ranges are walked
- * in windows of at most PMD size, aligned to PMD boundaries, so that a THP or
- * a PMD-sized hole can become one order-9 device folio and back.
+ * Ranges are walked in windows of at most PMD size, aligned to PMD
+ * boundaries, so that a THP or a PMD-sized hole can become one order-9
+ * device folio and back.  The contents move with the device copies of
+ * vramsim_backing.c; device folios come from vramsim_evict_alloc_folio(),
+ * which evicts older device memory when the VRAM is full.
+ *
+ * This layer also puts the VRAM together for a device
+ * (vramsim_dmem_init()): the VRAM layer's page map with this layer's
+ * ->migrate_to_ram, the backing store, and at teardown the eviction of
+ * whatever is still in VRAM.
  */
 
-#include <linux/delay.h>
-#include <linux/highmem.h>
+#include <linux/device.h>
+#include <linux/mm.h>
 #include <linux/huge_mm.h>
 #include <linux/migrate.h>
-#include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/sched/signal.h>
-#include <linux/slab.h>
 
 #include <kunit/visibility.h>
 
+#include "vramsim_backing.h"
+#include "vramsim_evict.h"
 #include "vramsim_migrate.h"
 #include "vramsim_vram.h"
-
-#define VRAMSIM_WINDOW_PAGES	HPAGE_PMD_NR
-
-/* The system page holding the contents of device page @pgoff. */
-static struct page *vramsim_backing_page(struct vramsim_vram *vram,
-					 unsigned long pgoff)
-{
-	struct page *page, *old;
-
-	page = xa_load(&vram->backing, pgoff);
-	if (page)
-		return page;
-
-	/*
-	 * Not charged: the device folio these contents belong to carries the
-	 * memcg charge of the page it replaced (mem_cgroup_migrate()), so a
-	 * second charge would count the memory twice.  And a migration that
-	 * finds no RAM for its VRAM fails with -ENOMEM: no OOM kill for it.
-	 */
-	page = alloc_page(GFP_HIGHUSER | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
-	if (!page)
-		return NULL;
-	old = xa_cmpxchg(&vram->backing, pgoff, NULL, page, GFP_KERNEL);
-	if (old) {
-		__free_page(page);
-		return xa_is_err(old) ? NULL : old;
-	}
-	atomic64_inc(&vram->stats.backing);
-	return page;
-}
-
-/**
- * vramsim_backing_free() - free the system pages behind a range of VRAM
- * @vram: the VRAM
- * @pgoff: first device page, as an offset in the VRAM
- * @nr: number of device pages
- *
- * Called when a block goes back to the buddy: no device folio covers the
- * range any more, so nothing can read these pages.
- *
- * Context: any context that may take a spinlock; does not sleep.
- */
-void vramsim_backing_free(struct vramsim_vram *vram, unsigned long pgoff,
-			  unsigned long nr)
-{
-	XA_STATE(xas, &vram->backing, pgoff);
-	struct page *page;
-	long n = 0;
-
-	xas_lock(&xas);
-	xas_for_each(&xas, page, pgoff + nr - 1) {
-		xas_store(&xas, NULL);
-		__free_page(page);
-		n++;
-	}
-	xas_unlock(&xas);
-	if (n)
-		atomic64_sub(n, &vram->stats.backing);
-}
-
-/**
- * vramsim_backing_fini() - free what is left of the backing store
- * @vram: the VRAM, with every block back in the buddy
- */
-void vramsim_backing_fini(struct vramsim_vram *vram)
-{
-	struct page *page;
-	unsigned long idx;
-
-	/* Blocks free their backing when returned: this should be empty. */
-	xa_for_each(&vram->backing, idx, page)
-		__free_page(page);
-	xa_destroy(&vram->backing);
-}
-
-/*
- * Both arrays of a migration window.  A few are kept per VRAM so that a
- * PMD fault, or an ioctl, does not allocate 8 KiB each time; callers past
- * that many at once get one from kmalloc.
- */
-struct vramsim_window {
-	unsigned long src[VRAMSIM_WINDOW_PAGES];
-	unsigned long dst[VRAMSIM_WINDOW_PAGES];
-};
-
-static struct vramsim_window *vramsim_window_get(struct vramsim_vram *vram)
-{
-	unsigned int i;
-
-	for (i = 0; i < VRAMSIM_NR_WINDOWS; i++)
-		if (!test_and_set_bit_lock(i, &vram->windows_busy))
-			return &vram->windows[i];
-	return kmalloc_obj(struct vramsim_window);
-}
-
-static void vramsim_window_put(struct vramsim_vram *vram,
-			       struct vramsim_window *w)
-{
-	if (w >= vram->windows && w < vram->windows + VRAMSIM_NR_WINDOWS)
-		clear_bit_unlock(w - vram->windows, &vram->windows_busy);
-	else
-		kfree(w);
-}
-
-/**
- * vramsim_windows_init() - allocate the migration windows a VRAM keeps
- * @vram: the VRAM being created
- *
- * Return: 0 or -ENOMEM.
- */
-int vramsim_windows_init(struct vramsim_vram *vram)
-{
-	vram->windows = kvmalloc_array(VRAMSIM_NR_WINDOWS,
-				       sizeof(struct vramsim_window), GFP_KERNEL);
-	return vram->windows ? 0 : -ENOMEM;
-}
-
-/**
- * vramsim_windows_fini() - free the migration windows
- * @vram: the VRAM, with no migration running
- */
-void vramsim_windows_fini(struct vramsim_vram *vram)
-{
-	kvfree(vram->windows);
-	vram->windows = NULL;
-}
 
 /*
  * May a 2 MiB folio, on the device or in RAM, map [haddr, haddr + 2 MiB) of
@@ -176,85 +55,6 @@ static gfp_t vramsim_thp_gfp(struct vm_area_struct *vma)
 						  GFP_TRANSHUGE_LIGHT;
 
 	return gfp | __GFP_NOWARN;
-}
-
-static unsigned long vramsim_pgoff(struct vramsim_vram *vram,
-				   struct page *dpage)
-{
-	return page_to_pfn(dpage) - vram->base_pfn;
-}
-
-/*
- * Copy @nr pages into the device pages at @dpage: from the system pages at
- * @spage, from the device pages at @spage of another VRAM (a migration from
- * a peer device: its backing pages are copied, nothing goes through the
- * source's RAM pages), or zeroes if @spage is NULL.  A peer's pages are
- * collected by the migration, so locked and referenced: its VRAM cannot be
- * torn down under the copy.
- */
-static int vramsim_copy_to_vram(struct vramsim_vram *vram, struct page *dpage,
-				struct page *spage, unsigned long nr)
-{
-	unsigned long pgoff = vramsim_pgoff(vram, dpage), from_pgoff = 0;
-	struct vramsim_vram *from = NULL;
-	struct vramsim_block *vb;
-	unsigned long i;
-
-	if (spage && is_device_private_page(spage)) {
-		/*
-		 * The walk took device pages of one owner only, a vramsim
-		 * VRAM's (struct vramsim_peers): anything else is a bug,
-		 * not data to copy.
-		 */
-		from = vramsim_page_vram(spage);
-		if (WARN_ON_ONCE(!from))
-			return -EINVAL;
-		from_pgoff = vramsim_pgoff(from, spage);
-	}
-	/*
-	 * The block's return walks the backing store only if this is set:
-	 * a block that never held data (a failed migration's, the free-path
-	 * benchmark's) goes back to the buddy without the walk.  Set before
-	 * any backing page exists, by the holder of a reference on the folio.
-	 */
-	vb = folio_zone_device_data(page_folio(dpage));
-	if (!test_bit(VRAMSIM_BLOCK_BACKED, &vb->flags))
-		set_bit(VRAMSIM_BLOCK_BACKED, &vb->flags);
-	for (i = 0; i < nr; i++) {
-		struct page *b = vramsim_backing_page(vram, pgoff + i);
-		struct page *s = spage ? spage + i : NULL;
-
-		if (!b)
-			return -ENOMEM;
-		if (from)
-			s = xa_load(&from->backing, from_pgoff + i);
-		if (s)
-			copy_highpage(b, s);
-		else
-			clear_highpage(b);
-	}
-	if (from)
-		atomic64_add(nr << PAGE_SHIFT, &vram->stats.peer_bytes);
-	return 0;
-}
-
-/* Copy @nr device pages from @spage into system pages at @dpage. */
-static void vramsim_copy_from_vram(struct vramsim_vram *vram,
-				   struct page *dpage, struct page *spage,
-				   unsigned long nr)
-{
-	unsigned long pgoff = vramsim_pgoff(vram, spage);
-	unsigned long i;
-
-	for (i = 0; i < nr; i++) {
-		struct page *b = xa_load(&vram->backing, pgoff + i);
-
-		/* Every device page was written when it was migrated in. */
-		if (b)
-			copy_highpage(dpage + i, b);
-		else
-			clear_highpage(dpage + i);
-	}
 }
 
 /* Give back destination folios a window will not use (device or RAM). */
@@ -311,7 +111,7 @@ static unsigned long vramsim_alloc_dst(struct vramsim_vram *vram,
 
 	if (src & MIGRATE_PFN_COMPOUND) {
 		nr = min_t(unsigned long, HPAGE_PMD_NR, args->npages - i);
-		folio = vramsim_vram_alloc_folio_for(vram, HPAGE_PMD_ORDER, ticket);
+		folio = vramsim_evict_alloc_folio(vram, HPAGE_PMD_ORDER, ticket);
 		if (!IS_ERR(folio)) {
 			*err = vramsim_copy_to_vram(vram, &folio->page, spage, nr);
 			args->dst[i] = migrate_pfn(folio_pfn(folio)) | write |
@@ -336,7 +136,7 @@ static unsigned long vramsim_alloc_dst(struct vramsim_vram *vram,
 	for (j = 0; j < nr; j++) {
 		int ret;
 
-		folio = vramsim_vram_alloc_folio_for(vram, 0, ticket);
+		folio = vramsim_evict_alloc_folio(vram, 0, ticket);
 		if (IS_ERR(folio)) {
 			/* A PMD hole is filled whole or not at all. */
 			vramsim_put_dst(&args->dst[i], j);
@@ -358,25 +158,6 @@ static unsigned long vramsim_alloc_dst(struct vramsim_vram *vram,
 		}
 	}
 	return nr;
-}
-
-/* Bytes that migrate_vma_pages() or migrate_device_pages() did move. */
-static u64 vramsim_moved_bytes(const unsigned long *src,
-			       const unsigned long *dst, unsigned long npages)
-{
-	u64 bytes = 0;
-	unsigned long i;
-
-	for (i = 0; i < npages; i++) {
-		if (!(src[i] & MIGRATE_PFN_MIGRATE) || !dst[i])
-			continue;
-		if ((src[i] & MIGRATE_PFN_COMPOUND) &&
-		    (dst[i] & MIGRATE_PFN_COMPOUND))
-			bytes += HPAGE_PMD_SIZE;
-		else
-			bytes += PAGE_SIZE;
-	}
-	return bytes;
 }
 
 /*
@@ -623,108 +404,6 @@ static int vramsim_window_to_ram(struct vramsim_vram *vram,
 	}
 }
 
-/**
- * vramsim_migrate_pfns_to_ram() - move the device folios at some pfns to RAM
- * @vram: the VRAM
- * @pfn: first pfn, the start of a run of adjacent blocks in use that the
- *	caller pinned, all in one 2 MiB region
- * @npages: number of pfns, at most a region's
- * @may_fail: RAM for the folios is not worth an OOM kill or a long wait
- *	(an eviction an allocation asked for, not the teardown's)
- * @moved_map: if not NULL, a bitmap of the region's pages: the bit of every
- *	page that moved is set
- *
- * Eviction's migration: by pfn, with no VMA and no mmap lock, through
- * migrate_device_pfns().  Each device folio found moves to a RAM folio of
- * its order, 2 MiB ones whole: a device THP exists only where its VMA
- * allowed a THP when it was migrated in, and 7.3 can move it no other
- * way (migrate_device_pages() will not split a folio without a VMA, and
- * split_folio() is not exported to modules).  A folio that is locked or
- * has references beyond its mappings is not collected; one for which no
- * RAM can be had stays.  Either stays in VRAM, contents untouched.
- *
- * Only for pfns of blocks in use (see vramsim_evict.c): the walk trusts
- * page_folio() of every pfn.
- *
- * Context: process context, may sleep.
- * Return: bytes moved.
- */
-u64 vramsim_migrate_pfns_to_ram(struct vramsim_vram *vram, unsigned long pfn,
-				unsigned long npages, bool may_fail,
-				unsigned long *moved_map)
-{
-	gfp_t gfp0 = GFP_HIGHUSER_MOVABLE |
-		     (may_fail ? __GFP_NORETRY | __GFP_NOWARN : 0);
-	/* Teardown compacts and retries for its 2 MiB, but never OOM-kills. */
-	gfp_t gfp9 = GFP_TRANSHUGE | __GFP_NOWARN |
-		     (may_fail ? 0 : __GFP_RETRY_MAYFAIL);
-	struct vramsim_window *w;
-	unsigned long i, nr;
-	unsigned int hold;
-	u64 moved;
-
-	if (WARN_ON_ONCE(npages > VRAMSIM_WINDOW_PAGES ||
-			 (pfn ^ (pfn + npages - 1)) >> VRAMSIM_MAX_ORDER))
-		return 0;
-	w = vramsim_window_get(vram);
-	if (!w)
-		return 0;
-
-	for (i = 0; i < npages; i++)
-		w->src[i] = pfn + i;
-	migrate_device_pfns(w->src, npages);
-	memset(w->dst, 0, npages * sizeof(*w->dst));
-
-	for (i = 0; i < npages; i += nr) {
-		struct page *spage = migrate_pfn_to_page(w->src[i]);
-		unsigned int order;
-		struct folio *folio;
-
-		nr = 1;
-		if (!spage || !(w->src[i] & MIGRATE_PFN_MIGRATE))
-			continue;
-		order = folio_order(page_folio(spage));
-		nr = 1UL << order;
-		folio = folio_alloc(order ? gfp9 : gfp0, order);
-		if (!folio) {
-			atomic64_add(nr, &vram->stats.evict_no_ram);
-			continue;
-		}
-		folio_lock(folio);
-		vramsim_copy_from_vram(vram, &folio->page, spage, nr);
-		w->dst[i] = migrate_pfn(folio_pfn(folio)) |
-			    (order ? MIGRATE_PFN_COMPOUND : 0);
-	}
-
-	/*
-	 * A test's hold: the folios are unmapped, locked and copied, their
-	 * migration entries in place, and no mmap lock is held, so their
-	 * owner may munmap them or exit meanwhile.  The tests that aim at
-	 * that window set it (vramsim_evict_test.c, unmap_during_eviction).
-	 */
-	hold = READ_ONCE(vram->evict_hold_ms);
-	if (unlikely(hold))
-		msleep(hold);
-
-	migrate_device_pages(w->src, w->dst, npages);
-	moved = vramsim_moved_bytes(w->src, w->dst, npages);
-	for (i = 0; moved_map && i < npages; i++) {
-		unsigned long bit = (pfn + i) & (VRAMSIM_REGION_PAGES - 1);
-		struct page *dpage = migrate_pfn_to_page(w->dst[i]);
-
-		if (!(w->src[i] & MIGRATE_PFN_MIGRATE) || !dpage)
-			continue;
-		/* The RAM folio, locked until the finalize, has the order. */
-		bitmap_set(moved_map, bit,
-			   min_t(unsigned long, folio_nr_pages(page_folio(dpage)),
-				 VRAMSIM_REGION_PAGES - bit));
-	}
-	migrate_device_finalize(w->src, w->dst, npages);
-
-	vramsim_window_put(vram, w);
-	return moved;
-}
-
 /*
  * Walk [start, start + len) in PMD-aligned windows.  The whole range must be
  * mapped by anonymous VMAs.  Called with the mmap lock held for read.
@@ -824,7 +503,7 @@ int vramsim_migrate_range(struct vramsim_vram *vram, struct mm_struct *mm,
 }
 EXPORT_SYMBOL_IF_KUNIT(vramsim_migrate_range);
 
-/**
+/*
  * vramsim_migrate_to_ram() - &dev_pagemap_ops.migrate_to_ram
  * @vmf: the CPU fault on a device-private entry
  *
@@ -844,7 +523,7 @@ EXPORT_SYMBOL_IF_KUNIT(vramsim_migrate_range);
  * Context: page fault, may sleep; the core holds a reference on vmf->page.
  * Return: 0, VM_FAULT_OOM or VM_FAULT_SIGBUS.
  */
-vm_fault_t vramsim_migrate_to_ram(struct vm_fault *vmf)
+static vm_fault_t vramsim_migrate_to_ram(struct vm_fault *vmf)
 {
 	struct folio *folio = page_folio(vmf->page);
 	struct vramsim_vram *vram = vramsim_folio_vram(folio);
@@ -884,4 +563,96 @@ vm_fault_t vramsim_migrate_to_ram(struct vm_fault *vmf)
 	if (w)
 		vramsim_window_put(vram, w);
 	return ret;
+}
+
+/*
+ * A vramsim page map: the VRAM layer's free and split, this layer's CPU
+ * fault.  Assembled here, where ->migrate_to_ram is, since the VRAM layer
+ * calls nothing above it.
+ */
+static const struct dev_pagemap_ops vramsim_pagemap_ops = {
+	.folio_free = vramsim_folio_free,
+	.folio_split = vramsim_folio_split,
+	.migrate_to_ram = vramsim_migrate_to_ram,
+};
+
+static const struct vramsim_vram_ops vramsim_dmem_ops = {
+	.pagemap = &vramsim_pagemap_ops,
+	.release = vramsim_backing_free,
+};
+
+/**
+ * vramsim_dmem_init() - create simulated VRAM that memory migrates to
+ * @vram: zeroed structure to initialise
+ * @dev: device the memory belongs to
+ * @size: bytes of VRAM: a multiple of 2 MiB, %VRAMSIM_MIN_SIZE to
+ *	%VRAMSIM_MAX_SIZE
+ * @prepare: free-time policy
+ *
+ * The backing store and migration windows (vramsim_backing_init()), then
+ * the VRAM itself (vramsim_vram_init(): address range, page map with
+ * vramsim's pagemap ops, buddy allocator), so that the backing store is
+ * there for as long as a block can be returned.
+ *
+ * Return: 0 or a negative errno; nothing is left behind on failure.
+ */
+int vramsim_dmem_init(struct vramsim_vram *vram, struct device *dev, u64 size,
+		      enum vramsim_prepare prepare)
+{
+	int err;
+
+	err = vramsim_backing_init(vram);
+	if (!err)
+		err = vramsim_vram_init(vram, dev, size, prepare,
+					&vramsim_dmem_ops);
+	if (err)
+		vramsim_backing_fini(vram);
+	return err;
+}
+EXPORT_SYMBOL_IF_KUNIT(vramsim_dmem_init);
+
+/**
+ * vramsim_dmem_fini() - tear down simulated VRAM
+ * @vram: the VRAM
+ *
+ * Evicts every device page still in use to RAM (the processes that map
+ * them keep their data; vramsim_vram_empty() with no patience: however
+ * long it takes), then tears down the VRAM (vramsim_vram_fini(): waits for
+ * the last ->folio_free, returns every block, releases the page map and
+ * the address range), then frees the backing store and windows.
+ *
+ * Context: process context, may sleep.
+ */
+void vramsim_dmem_fini(struct vramsim_vram *vram)
+{
+	/* No allocation now: move what is left to RAM, however long it takes. */
+	vramsim_vram_empty(vram, 0);
+	vramsim_vram_fini(vram);
+	vramsim_backing_fini(vram);
+}
+EXPORT_SYMBOL_IF_KUNIT(vramsim_dmem_fini);
+
+static void vramsim_dmem_release(void *vram)
+{
+	vramsim_dmem_fini(vram);
+}
+
+/**
+ * devm_vramsim_dmem_init() - vramsim_dmem_init(), undone when @dev goes
+ * @dev: device the memory belongs to
+ * @vram: zeroed structure to initialise
+ * @size: bytes of VRAM
+ * @prepare: free-time policy
+ *
+ * Return: 0 or a negative errno.
+ */
+int devm_vramsim_dmem_init(struct device *dev, struct vramsim_vram *vram,
+			   u64 size, enum vramsim_prepare prepare)
+{
+	int err;
+
+	err = vramsim_dmem_init(vram, dev, size, prepare);
+	if (err)
+		return err;
+	return devm_add_action_or_reset(dev, vramsim_dmem_release, vram);
 }

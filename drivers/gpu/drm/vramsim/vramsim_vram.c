@@ -4,10 +4,16 @@
  *
  * Life of a device folio:
  *
- *   vramsim_vram_alloc_folio()   buddy block -> zone_device_folio_init()
+ *   vramsim_vram_alloc_try()     buddy block -> zone_device_folio_init()
  *   ... mapped, migrated, maybe split by the core (->folio_split) ...
  *   ->folio_free()               prepare the pages, then queue the block
  *   vramsim_free_work()          return queued blocks to the buddy
+ *
+ * This is the driver's bottom layer: it calls no other file of the driver.
+ * An allocation that finds the buddy full, pending frees returned, fails
+ * with -ENOSPC; the caller decides whether to evict and try again
+ * (vramsim_evict_alloc_folio()).  A block's contents, kept by the layer
+ * above, are freed through the release hook of &struct vramsim_vram_ops.
  *
  * ->folio_free runs wherever the last reference to a device folio is
  * dropped: in atomic context (zap under a page-table lock, the core's split
@@ -32,7 +38,6 @@
 #include <drm/drm_print.h>
 #include <kunit/visibility.h>
 
-#include "vramsim_migrate.h"
 #include "vramsim_vram.h"
 
 #define CREATE_TRACE_POINTS
@@ -159,6 +164,18 @@ EXPORT_SYMBOL_IF_KUNIT(vramsim_folio_prepare);
  */
 #define VRAMSIM_RETURN_BATCH	16
 
+/*
+ * Free what the layers above keep for a block (its contents): a call
+ * through their hook, out of line so that the return loop below keeps
+ * its registers for the blocks without contents, the free-path benchmark's.
+ */
+static noinline void vramsim_block_release(struct vramsim_vram *vram,
+					   struct vramsim_block *vb, u64 size)
+{
+	vram->ops->release(vram, gpu_buddy_block_offset(vb->block) >> PAGE_SHIFT,
+			   size >> PAGE_SHIFT);
+}
+
 /* Return the blocks of one pending list; adds to *@bytes.  Under vram->lock. */
 static unsigned long vramsim_return_list(struct vramsim_vram *vram,
 					 struct llist_node *list, u64 *bytes)
@@ -172,9 +189,7 @@ static unsigned long vramsim_return_list(struct vramsim_vram *vram,
 		u64 size = gpu_buddy_block_size(&vram->mm, vb->block);
 
 		if (test_bit(VRAMSIM_BLOCK_BACKED, &vb->flags)) {
-			vramsim_backing_free(vram,
-					     gpu_buddy_block_offset(vb->block) >> PAGE_SHIFT,
-					     size >> PAGE_SHIFT);
+			vramsim_block_release(vram, vb, size);
 			/* Up to 512 pages freed: a point to reschedule. */
 			cond_resched();
 		}
@@ -348,15 +363,19 @@ void vramsim_folio_release(struct vramsim_vram *vram, struct vramsim_block *vb,
 }
 
 #ifdef VRAMSIM_CORE_PREPARES
-/*
- * ->folio_free: called by the core once the folio's refcount reached zero,
- * after it reset every page of the folio (prepare=core): @folio is order 0
- * now, @order is the order it had, and only its first page's
- * zone_device_data is left.
+/**
+ * vramsim_folio_free() - &dev_pagemap_ops.folio_free
+ * @folio: the freed folio, reset by the core: order 0 now, only its first
+ *	page's zone_device_data left
+ * @order: the order the folio had
+ *
+ * Called by the core once the folio's refcount reached zero, after it
+ * reset every page of the folio (prepare=core).
+ *
  * Context: atomic (zap under a page-table lock) or preemptible
  * (migrate_vma_finalize(), exit); must not sleep or allocate.
  */
-static void vramsim_folio_free(struct folio *folio, unsigned int order)
+void vramsim_folio_free(struct folio *folio, unsigned int order)
 {
 	struct vramsim_block *vb = folio_zone_device_data(folio);
 	struct vramsim_vram *vram = vramsim_folio_vram(folio);
@@ -377,13 +396,17 @@ static noinline void vramsim_folio_free_scrub(struct folio *folio,
 	__vramsim_folio_release(vram, vb, folio, order);
 }
 
-/*
- * ->folio_free: called by the core once the folio's refcount reached zero.
- * Context: atomic (zap under a page-table lock) or preemptible
- * (migrate_vma_finalize(), exit); must not sleep or allocate.  The compound
+/**
+ * vramsim_folio_free() - &dev_pagemap_ops.folio_free
+ * @folio: the freed folio, refcount 0
+ *
+ * Called by the core once the folio's refcount reached zero.  The compound
  * state is still intact, so folio_order() is valid here.
+ *
+ * Context: atomic (zap under a page-table lock) or preemptible
+ * (migrate_vma_finalize(), exit); must not sleep or allocate.
  */
-static void vramsim_folio_free(struct folio *folio)
+void vramsim_folio_free(struct folio *folio)
 {
 	struct vramsim_block *vb = folio_zone_device_data(folio);
 	struct vramsim_vram *vram = vramsim_folio_vram(folio);
@@ -396,14 +419,19 @@ static void vramsim_folio_free(struct folio *folio)
 }
 #endif
 
-/*
- * ->folio_split: the core splits a large device folio; called once per new
- * folio, then once with @tail == NULL.  @head already has its new order.
+/**
+ * vramsim_folio_split() - &dev_pagemap_ops.folio_split
+ * @head: the folio being split, already of its new order
+ * @tail: a new folio, or NULL once all are made
+ *
+ * The core splits a large device folio: called once per new folio, then
+ * once with @tail == NULL.  The block stays whole: its pages are counted
+ * in vb->live_pages and it goes back to the buddy when the last piece is
+ * freed.
+ *
  * Context: IRQs off, refcounts frozen; no allocation, no sleeping lock.
- * The block stays whole: its pages are counted in vb->live_pages and it
- * goes back to the buddy when the last piece is freed.
  */
-static void vramsim_folio_split(struct folio *head, struct folio *tail)
+void vramsim_folio_split(struct folio *head, struct folio *tail)
 {
 	struct vramsim_block *vb = folio_zone_device_data(head);
 	struct vramsim_vram *vram = vramsim_folio_vram(head);
@@ -434,16 +462,14 @@ static void vramsim_folio_split(struct folio *head, struct folio *tail)
 	this_cpu_inc(vram->stats.pcpu->split_delta[folio_order(tail)]);
 }
 
-static const struct dev_pagemap_ops vramsim_pagemap_ops = {
-	.folio_free = vramsim_folio_free,
-	.folio_split = vramsim_folio_split,
-	.migrate_to_ram = vramsim_migrate_to_ram,
-};
-
 /**
  * vramsim_page_vram() - the VRAM a page in use belongs to, if any
  * @page: a page the caller holds a reference on, or has collected for
  *	migration
+ *
+ * A page map is vramsim's if its ->folio_free is: the ops table is the
+ * migration layer's (&vramsim_vram_ops.pagemap), its ->folio_free this
+ * file's, and no other driver's page map has it.
  *
  * Return: the VRAM if @page is a vramsim device page, else NULL (a system
  * page, or another driver's device page).
@@ -455,7 +481,7 @@ struct vramsim_vram *vramsim_page_vram(struct page *page)
 	if (!is_device_private_page(page))
 		return NULL;
 	pgmap = page_pgmap(page);
-	if (pgmap->ops != &vramsim_pagemap_ops)
+	if (pgmap->ops->folio_free != vramsim_folio_free)
 		return NULL;
 	return container_of(pgmap, struct vramsim_vram, pgmap);
 }
@@ -478,19 +504,6 @@ static int vramsim_alloc_block(struct vramsim_vram *vram, unsigned int order,
 	*block = list_first_entry(&blocks, struct gpu_buddy_block, link);
 	return 0;
 }
-
-/*
- * Eviction passes an allocation may start before it gives up: space freed
- * by an eviction is not reserved, so while other allocations run, one may
- * take it before the retry.  Each pass evicts what the allocation needs,
- * by whole 2 MiB regions (vramsim_evict()): at most one region more than
- * it needs.  A 2 MiB allocation makes another pass only if its last one
- * emptied a region whole and another allocation took it: a pass that
- * emptied none (pages it could not move) is not repeated.  A region is
- * one migration window: a walk to the device needs that much for one
- * window anyway.
- */
-#define VRAMSIM_EVICT_TRIES	4
 
 /*
  * Take a block of @order from the buddy, returning pending frees first if
@@ -520,36 +533,35 @@ static int vramsim_take_block(struct vramsim_vram *vram, unsigned int order,
 }
 
 /**
- * vramsim_vram_alloc_folio_for() - allocate a device folio
+ * vramsim_vram_alloc_try() - try once to allocate a device folio
  * @vram: the VRAM
  * @order: folio order, 0 to %VRAMSIM_MAX_ORDER
- * @ticket: the migration it is for (vramsim_vram_ticket()), or 0
+ * @ticket: the migration the folio is for (vramsim_vram_ticket()), or 0
+ * @alloc: what earlier tries of this allocation kept; zeroed for the first
  *
- * Takes a naturally aligned block from the buddy and initialises its pages
- * as one device-private folio of @order.  If the buddy is full, blocks whose
- * frees are still pending are returned first and the allocation retried;
- * if it is still full and @vram->evict is set, the oldest blocks are
- * evicted to RAM (vramsim_evict()) and the allocation retried.  Blocks
- * allocated with the same non-zero @ticket are not evicted: a migration
- * larger than the VRAM moves what fits, evicting older data only, instead
- * of evicting its own beginning to make room for its end.
+ * Takes a naturally aligned block of @order from the buddy and initialises
+ * its pages as one device-private folio of @order.  If the buddy is full,
+ * blocks whose frees are still pending are returned first and the block
+ * taken again.  Never evicts: a full VRAM is -ENOSPC, and the caller may
+ * make room and try again with the same @alloc
+ * (vramsim_evict_alloc_folio()), then end it with vramsim_vram_alloc_end()
+ * if no try succeeded.  The block is tagged with @ticket, for eviction to
+ * spare.
  *
- * The caller may hold locked device folios (destinations of a migration in
- * progress) and the mmap lock: eviction only trylocks folios and skips
- * those it cannot lock.
+ * The caller may hold locked device folios (destinations of a migration
+ * in progress) and the mmap lock.
  *
- * Context: process context, may sleep.
+ * Context: process context, may sleep; takes @vram->lock.
  * Return: the folio, locked, with a reference; ERR_PTR(-ENOSPC) when the
- * VRAM is full (and nothing could be evicted), -ENOMEM, -EINVAL for a bad
- * order, -ENODEV during teardown.
+ * VRAM is full, -ENOMEM, -EINVAL for a bad order, -ENODEV while the VRAM
+ * is emptied or torn down.
  */
-struct folio *vramsim_vram_alloc_folio_for(struct vramsim_vram *vram,
-					   unsigned int order, u64 ticket)
+struct folio *vramsim_vram_alloc_try(struct vramsim_vram *vram,
+				     unsigned int order, u64 ticket,
+				     struct vramsim_alloc *alloc)
 {
 	struct gpu_buddy_block *block;
-	bool drained = false, emptied;
 	struct vramsim_block *vb;
-	unsigned int tries = 0;
 	struct folio *folio;
 	unsigned long pfn;
 	int err;
@@ -557,29 +569,17 @@ struct folio *vramsim_vram_alloc_folio_for(struct vramsim_vram *vram,
 	if (order > VRAMSIM_MAX_ORDER)
 		return ERR_PTR(-EINVAL);
 
-	vb = kmem_cache_alloc(vramsim_block_cache, GFP_KERNEL);
-	if (!vb)
-		return ERR_PTR(-ENOMEM);
-
-	for (;;) {
-		mutex_lock(&vram->lock);
-		err = vramsim_take_block(vram, order, &block, &drained);
-		if (err != -ENOSPC || !vram->evict || tries++ == VRAMSIM_EVICT_TRIES)
-			break;
-		mutex_unlock(&vram->lock);
-		/* Freed blocks come back to the buddy at the next try. */
-		if (!vramsim_evict(vram, PAGE_SIZE << order, ticket,
-				   VRAMSIM_EVICT_ALLOC, &emptied)) {
-			mutex_lock(&vram->lock);
-			break;
-		}
-		/* No region freed whole: one more try, for what was freed. */
-		if (order == VRAMSIM_MAX_ORDER && !emptied)
-			tries = VRAMSIM_EVICT_TRIES;
+	/* Before the lock, once for all tries: GFP_KERNEL may reclaim. */
+	if (!alloc->vb) {
+		alloc->vb = kmem_cache_alloc(vramsim_block_cache, GFP_KERNEL);
+		if (!alloc->vb)
+			return ERR_PTR(-ENOMEM);
 	}
+
+	mutex_lock(&vram->lock);
+	err = vramsim_take_block(vram, order, &block, &alloc->drained);
 	if (err) {
 		mutex_unlock(&vram->lock);
-		kmem_cache_free(vramsim_block_cache, vb);
 		return ERR_PTR(err);
 	}
 
@@ -589,6 +589,8 @@ struct folio *vramsim_vram_alloc_folio_for(struct vramsim_vram *vram,
 	 * The folio is whole before the block is on the LRU, the only way
 	 * an eviction finds its pfns.
 	 */
+	vb = alloc->vb;
+	alloc->vb = NULL;
 	pfn = vram->base_pfn + (gpu_buddy_block_offset(block) >> PAGE_SHIFT);
 	folio = (struct folio *)pfn_to_page(pfn);
 	zone_device_folio_init(folio, &vram->pgmap, order);
@@ -604,11 +606,26 @@ struct folio *vramsim_vram_alloc_folio_for(struct vramsim_vram *vram,
 	vram->lru_len++;
 	mutex_unlock(&vram->lock);
 
-	trace_vramsim_folio_alloc(pfn, gpu_buddy_block_offset(block), order, drained);
+	trace_vramsim_folio_alloc(pfn, gpu_buddy_block_offset(block), order,
+				  alloc->drained);
 	this_cpu_inc(vram->stats.pcpu->allocs[order]);
 	return folio;
 }
-EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_alloc_folio_for);
+EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_alloc_try);
+
+/**
+ * vramsim_vram_alloc_end() - give up an allocation no try made
+ * @alloc: the allocation
+ *
+ * Frees what the tries kept.  Not needed after a try that succeeded.
+ */
+void vramsim_vram_alloc_end(struct vramsim_alloc *alloc)
+{
+	if (alloc->vb)
+		kmem_cache_free(vramsim_block_cache, alloc->vb);
+	alloc->vb = NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_alloc_end);
 
 /**
  * vramsim_vram_init() - create simulated VRAM
@@ -617,14 +634,18 @@ EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_alloc_folio_for);
  * @size: bytes of VRAM: a multiple of 2 MiB, %VRAMSIM_MIN_SIZE to
  *	%VRAMSIM_MAX_SIZE
  * @prepare: free-time policy
+ * @ops: the hooks of the layers above, with the page map's ops
  *
  * Reserves a free physical address range, creates device-private struct
- * pages for it with memremap_pages() and a buddy allocator over it.
+ * pages for it with memremap_pages() and a buddy allocator over it.  The
+ * layers above call this through vramsim_dmem_init(), which sets up their
+ * own state of the VRAM too.
  *
  * Return: 0 or a negative errno; nothing is left behind on failure.
  */
 int vramsim_vram_init(struct vramsim_vram *vram, struct device *dev, u64 size,
-		      enum vramsim_prepare prepare)
+		      enum vramsim_prepare prepare,
+		      const struct vramsim_vram_ops *ops)
 {
 	struct resource *res;
 	unsigned long i;
@@ -635,6 +656,10 @@ int vramsim_vram_init(struct vramsim_vram *vram, struct device *dev, u64 size,
 	    !IS_ALIGNED(size, VRAMSIM_MIN_SIZE))
 		return -EINVAL;
 	if (prepare >= VRAMSIM_NR_PREPARE || !vramsim_prepare_supported(prepare))
+		return -EINVAL;
+	/* vramsim_page_vram() knows a vramsim page map by its ->folio_free. */
+	if (WARN_ON_ONCE(ops->pagemap->folio_free != vramsim_folio_free ||
+			 ops->pagemap->folio_split != vramsim_folio_split))
 		return -EINVAL;
 	/* Module init failed (a built-in driver's code stays). */
 	if (!vramsim_block_cache)
@@ -649,10 +674,10 @@ int vramsim_vram_init(struct vramsim_vram *vram, struct device *dev, u64 size,
 	vram->dev = dev;
 	vram->size = size;
 	vram->prepare = prepare;
+	vram->ops = ops;
 	mutex_init(&vram->lock);
 	INIT_WORK(&vram->free_work, vramsim_free_work);
 	INIT_LIST_HEAD(&vram->lru);
-	xa_init_flags(&vram->backing, XA_FLAGS_ACCOUNT);
 	/* Zeroed: an empty llist_head is a NULL first. */
 	vram->pending = alloc_percpu(struct llist_head);
 	vram->stats.pcpu = alloc_percpu(struct vramsim_pcpu_counters);
@@ -664,14 +689,11 @@ int vramsim_vram_init(struct vramsim_vram *vram, struct device *dev, u64 size,
 	}
 	for (i = 0; i < size >> VRAMSIM_REGION_SHIFT; i++)
 		INIT_LIST_HEAD(&vram->regions[i]);
-	err = vramsim_windows_init(vram);
-	if (err)
-		goto err_pcpu;
 
 	res = request_free_mem_region(&iomem_resource, size, "vramsim");
 	if (IS_ERR(res)) {
 		err = PTR_ERR(res);
-		goto err_windows;
+		goto err_pcpu;
 	}
 	/*
 	 * Buddy blocks are naturally aligned offsets; their pfns are aligned
@@ -688,7 +710,7 @@ int vramsim_vram_init(struct vramsim_vram *vram, struct device *dev, u64 size,
 	vram->pgmap.range.start = res->start;
 	vram->pgmap.range.end = res->end;
 	vram->pgmap.nr_range = 1;
-	vram->pgmap.ops = &vramsim_pagemap_ops;
+	vram->pgmap.ops = ops->pagemap;
 	vram->pgmap.owner = vram;
 	vram->base_pfn = PHYS_PFN(res->start);
 
@@ -708,24 +730,22 @@ err_unmap:
 	memunmap_pages(&vram->pgmap);
 err_release:
 	release_mem_region(res->start, resource_size(res));
-err_windows:
-	vramsim_windows_fini(vram);
 err_pcpu:
 	kvfree(vram->regions);
 	free_percpu(vram->stats.pcpu);
 	free_percpu(vram->pending);
 	return err;
 }
-EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_init);
 
 /**
  * vramsim_vram_fini() - tear down simulated VRAM
- * @vram: the VRAM
+ * @vram: the VRAM, emptied: no allocation any more and no device page in
+ *	use, or about to be freed (vramsim_vram_empty())
  *
- * Evicts every device page still in use to RAM (the processes that map
- * them keep their data), returns all blocks to the buddy and releases the
- * page map, the backing store and the address range.  Reports leaked VRAM
- * in the kernel log.
+ * Waits for the last ->folio_free, returns all blocks to the buddy and
+ * releases the page map and the address range.  Reports leaked VRAM in the
+ * kernel log.  The layers above call this through vramsim_dmem_fini(),
+ * which empties the VRAM first and releases their state after.
  *
  * Context: process context, may sleep.
  */
@@ -733,9 +753,6 @@ void vramsim_vram_fini(struct vramsim_vram *vram)
 {
 	u64 start = vram->pgmap.range.start;
 	u64 len = range_len(&vram->pgmap.range);
-
-	/* No allocation now: move what is left to RAM, however long it takes. */
-	vramsim_vram_empty(vram, 0);
 
 	/* Waits until every device page has been through ->folio_free. */
 	memunmap_pages(&vram->pgmap);
@@ -750,39 +767,11 @@ void vramsim_vram_fini(struct vramsim_vram *vram)
 	gpu_buddy_fini(&vram->mm);
 	mutex_unlock(&vram->lock);
 
-	vramsim_backing_fini(vram);
-	vramsim_windows_fini(vram);
 	kvfree(vram->regions);
 	free_percpu(vram->stats.pcpu);
 	free_percpu(vram->pending);
 	release_mem_region(start, len);
 	mutex_destroy(&vram->lock);
-}
-EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_fini);
-
-static void vramsim_vram_release(void *vram)
-{
-	vramsim_vram_fini(vram);
-}
-
-/**
- * devm_vramsim_vram_init() - vramsim_vram_init(), undone when @dev goes
- * @dev: device the memory belongs to
- * @vram: zeroed structure to initialise
- * @size: bytes of VRAM
- * @prepare: free-time policy
- *
- * Return: 0 or a negative errno.
- */
-int devm_vramsim_vram_init(struct device *dev, struct vramsim_vram *vram,
-			   u64 size, enum vramsim_prepare prepare)
-{
-	int err;
-
-	err = vramsim_vram_init(vram, dev, size, prepare);
-	if (err)
-		return err;
-	return devm_add_action_or_reset(dev, vramsim_vram_release, vram);
 }
 
 /**

@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * vramsim: the simulated VRAM backend.
+ * vramsim: the simulated VRAM, the driver's bottom layer.
  *
  * A MEMORY_DEVICE_PRIVATE page map whose pages are handed out by the GPU
  * buddy allocator as naturally aligned device folios of order 0 to
- * VRAMSIM_MAX_ORDER, plus the system pages that hold their contents.
+ * VRAMSIM_MAX_ORDER, and given back through ->folio_free.  This layer
+ * calls no other file of the driver: an allocation that finds the VRAM
+ * full fails, and its caller (vramsim_evict.h) decides whether to evict
+ * and try again; what the layers above keep for a block (the contents of
+ * its pages) is freed through &struct vramsim_vram_ops when the block goes
+ * back to the buddy.
  */
 #ifndef _VRAMSIM_VRAM_H_
 #define _VRAMSIM_VRAM_H_
@@ -21,6 +26,7 @@
 
 struct device;
 struct drm_printer;
+struct vramsim_vram;
 struct vramsim_window;
 
 /*
@@ -135,7 +141,8 @@ static inline bool vramsim_prepare_supported(enum vramsim_prepare prepare)
  * @flags: %VRAMSIM_BLOCK_EVICTING while an eviction pass works on the block
  *	(set under &vramsim_vram.lock, cleared before the pass unpins it);
  *	%VRAMSIM_BLOCK_BACKED once a migration writes its contents (set before
- *	its first backing page is allocated, never cleared)
+ *	its first backing page is allocated, never cleared): the block's
+ *	return calls &vramsim_vram_ops.release
  * @ticket: the migration that allocated the block (0: none); its own
  *	allocations never evict it
  *
@@ -156,16 +163,6 @@ struct vramsim_block {
 
 #define VRAMSIM_BLOCK_EVICTING	0
 #define VRAMSIM_BLOCK_BACKED	1
-
-/**
- * enum vramsim_evict_reason - why device memory is evicted to RAM
- * @VRAMSIM_EVICT_ALLOC: an allocation found the VRAM full
- * @VRAMSIM_EVICT_TEARDOWN: the VRAM is going away (rmmod)
- */
-enum vramsim_evict_reason {
-	VRAMSIM_EVICT_ALLOC,
-	VRAMSIM_EVICT_TEARDOWN,
-};
 
 /**
  * struct vramsim_pcpu_counters - the counters the alloc and free paths bump
@@ -270,6 +267,25 @@ struct vramsim_peers {
 };
 
 /**
+ * struct vramsim_vram_ops - what the layers above give a VRAM
+ * @pagemap: the page map's ops: ->folio_free and ->folio_split are this
+ *	layer's vramsim_folio_free() and vramsim_folio_split(), which mark a
+ *	page map as vramsim's (vramsim_page_vram()); ->migrate_to_ram is the
+ *	migration layer's
+ * @release: free what the layers above keep for the pages [@pgoff,
+ *	@pgoff + @nr) of a block going back to the buddy: called for a block
+ *	with %VRAMSIM_BLOCK_BACKED set, in process context, under
+ *	&vramsim_vram.lock, when no folio covers the block any more
+ *
+ * A hook and not a call: the bottom layer calls nothing above it.
+ */
+struct vramsim_vram_ops {
+	const struct dev_pagemap_ops *pagemap;
+	void (*release)(struct vramsim_vram *vram, unsigned long pgoff,
+			unsigned long nr);
+};
+
+/**
  * struct vramsim_vram - simulated VRAM
  * @dev: device the memory belongs to
  * @pgmap: the device-private page map
@@ -278,9 +294,10 @@ struct vramsim_peers {
  * @prepare: free-time policy, see &enum vramsim_prepare; fixed for the
  *	device's VRAM, changed only on the benchmark's private instances
  * @evict: evict the oldest blocks to RAM when an allocation finds the VRAM
- *	full (else it fails with -ENOSPC); set before the VRAM is used
+ *	full (else it fails with -ENOSPC); set before the VRAM is used, read
+ *	by vramsim_evict_alloc_folio()
  * @peers: the VRAMs whose pages a migration to this one may take
- *	directly (its own slot is skipped); NULL: none
+ *	directly (its own slot is skipped); NULL: none (vramsim_migrate.c)
  * @lock: protects @mm, @dying, @lru, @lru_len, @regions and @evict_seq;
  *	a mutex because the buddy allocates with GFP_KERNEL
  * @mm: the buddy allocator over [0, @size)
@@ -300,13 +317,18 @@ struct vramsim_peers {
  * @tickets: last migration ticket handed out (vramsim_vram_ticket())
  * @backing: contents of the VRAM: system pages indexed by page offset,
  *	allocated on first write, freed when their block is returned
- * @windows: %VRAMSIM_NR_WINDOWS migration windows (vramsim_migrate.c), so
+ *	(vramsim_backing.c)
+ * @windows: %VRAMSIM_NR_WINDOWS migration windows (vramsim_backing.c), so
  *	that faults and ioctls need not allocate them
  * @windows_busy: bit i set while window i is in use
  * @evict_hold_ms: for tests only (debugfs evict_hold_ms): how long an
  *	eviction waits with its folios unmapped, locked and copied, before
  *	it moves them; 0 (the default): not at all.  Read with READ_ONCE().
  * @stats: event counters
+ * @ops: the hooks of the layers above, see &struct vramsim_vram_ops
+ *
+ * The layers above keep their state of a VRAM here too, marked with the
+ * file that owns it; this layer leaves it alone.
  */
 struct vramsim_vram {
 	struct device *dev;
@@ -334,6 +356,7 @@ struct vramsim_vram {
 	unsigned long windows_busy;
 	unsigned int evict_hold_ms;
 	struct vramsim_counters stats;
+	const struct vramsim_vram_ops *ops;
 };
 
 /* Longest hold debugfs evict_hold_ms accepts. */
@@ -343,13 +366,28 @@ int vramsim_block_cache_init(void);
 void vramsim_block_cache_fini(void);
 
 int vramsim_vram_init(struct vramsim_vram *vram, struct device *dev, u64 size,
-		      enum vramsim_prepare prepare);
+		      enum vramsim_prepare prepare,
+		      const struct vramsim_vram_ops *ops);
 void vramsim_vram_fini(struct vramsim_vram *vram);
-int devm_vramsim_vram_init(struct device *dev, struct vramsim_vram *vram,
-			   u64 size, enum vramsim_prepare prepare);
 
-struct folio *vramsim_vram_alloc_folio_for(struct vramsim_vram *vram,
-					   unsigned int order, u64 ticket);
+/**
+ * struct vramsim_alloc - what one allocation keeps from try to try
+ * @vb: the tracking object for the block, allocated by the first try and
+ *	kept for the next ones; NULL before it, and once a try succeeded
+ * @drained: a try returned pending frees to the buddy (for the tracepoint)
+ *
+ * Zeroed before the first vramsim_vram_alloc_try(); given to
+ * vramsim_vram_alloc_end() unless a try succeeded.
+ */
+struct vramsim_alloc {
+	struct vramsim_block *vb;
+	bool drained;
+};
+
+struct folio *vramsim_vram_alloc_try(struct vramsim_vram *vram,
+				     unsigned int order, u64 ticket,
+				     struct vramsim_alloc *alloc);
+void vramsim_vram_alloc_end(struct vramsim_alloc *alloc);
 void vramsim_vram_drain(struct vramsim_vram *vram);
 void vramsim_folio_prepare(struct folio *folio, unsigned long nr,
 			   struct dev_pagemap *pgmap);
@@ -358,31 +396,17 @@ void vramsim_folio_release(struct vramsim_vram *vram, struct vramsim_block *vb,
 bool vramsim_block_put(struct vramsim_vram *vram, struct vramsim_block *vb,
 		       unsigned int nr);
 
-u64 vramsim_evict(struct vramsim_vram *vram, u64 bytes, u64 ticket,
-		  enum vramsim_evict_reason reason, bool *emptied);
-int vramsim_evict_all(struct vramsim_vram *vram, unsigned long patience);
-int vramsim_vram_empty(struct vramsim_vram *vram, unsigned long patience);
+#ifdef VRAMSIM_CORE_PREPARES
+void vramsim_folio_free(struct folio *folio, unsigned int order);
+#else
+void vramsim_folio_free(struct folio *folio);
+#endif
+void vramsim_folio_split(struct folio *head, struct folio *tail);
 
 u64 vramsim_vram_free_bytes(struct vramsim_vram *vram);
 void vramsim_vram_get_stats(struct vramsim_vram *vram,
 			    struct vramsim_vram_stats *stats);
 void vramsim_vram_print(struct vramsim_vram *vram, struct drm_printer *p);
-
-/**
- * vramsim_vram_alloc_folio() - allocate a device folio for no migration
- * @vram: the VRAM
- * @order: folio order
- *
- * vramsim_vram_alloc_folio_for() with no ticket: eviction may take any
- * block to make room.
- *
- * Return: see vramsim_vram_alloc_folio_for().
- */
-static inline struct folio *vramsim_vram_alloc_folio(struct vramsim_vram *vram,
-						     unsigned int order)
-{
-	return vramsim_vram_alloc_folio_for(vram, order, 0);
-}
 
 /**
  * vramsim_vram_ticket() - a ticket for one migration's allocations

@@ -19,6 +19,7 @@
 #include <linux/string_choices.h>
 
 #include "../vramsim_bench.h"
+#include "../vramsim_evict.h"
 #include "../vramsim_migrate.h"
 #include "../vramsim_vram.h"
 
@@ -37,7 +38,7 @@ struct vramsim_test {
 static void vramsim_test_fini(struct vramsim_test *t)
 {
 	if (t->live)
-		vramsim_vram_fini(&t->vram);
+		vramsim_dmem_fini(&t->vram);
 	t->live = false;
 }
 
@@ -64,8 +65,8 @@ static struct vramsim_test *vramsim_test_init(struct kunit *test, u64 size,
 	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, t);
 
-	err = vramsim_vram_init(&t->vram, dev, size, prepare);
-	KUNIT_ASSERT_EQ_MSG(test, err, 0, "vramsim_vram_init: %pe", ERR_PTR(err));
+	err = vramsim_dmem_init(&t->vram, dev, size, prepare);
+	KUNIT_ASSERT_EQ_MSG(test, err, 0, "vramsim_dmem_init: %pe", ERR_PTR(err));
 	t->live = true;
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, vramsim_test_release, t));
 
@@ -103,7 +104,7 @@ static unsigned long count_dirty_pages(struct kunit *test, struct vramsim_test *
 static struct folio *alloc_unlocked(struct kunit *test, struct vramsim_vram *vram,
 				    unsigned int order)
 {
-	struct folio *folio = vramsim_vram_alloc_folio(vram, order);
+	struct folio *folio = vramsim_evict_alloc_folio(vram, order, 0);
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, folio);
 	folio_unlock(folio);
@@ -228,7 +229,7 @@ static void check_alloc_free(struct kunit *test, unsigned int order)
 	struct vramsim_vram_stats s;
 	struct folio *folio;
 
-	folio = vramsim_vram_alloc_folio(vram, order);
+	folio = vramsim_evict_alloc_folio(vram, order, 0);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, folio);
 	pfn = folio_pfn(folio);
 
@@ -313,7 +314,7 @@ static void vramsim_test_reuse_2m_as_4k_and_back(struct kunit *test)
 	small = kunit_kcalloc(test, PAGES_2M, sizeof(*small), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, small);
 
-	big = vramsim_vram_alloc_folio(vram, ORDER_2M);
+	big = vramsim_evict_alloc_folio(vram, ORDER_2M, 0);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, big);
 	expect_sane_2m(test, vram, big, base);
 	folio_unlock(big);
@@ -321,7 +322,7 @@ static void vramsim_test_reuse_2m_as_4k_and_back(struct kunit *test)
 	vramsim_vram_drain(vram);
 
 	for (i = 0; i < PAGES_2M; i++) {
-		small[i] = vramsim_vram_alloc_folio(vram, 0);
+		small[i] = vramsim_evict_alloc_folio(vram, 0, 0);
 		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, small[i]);
 		if (folio_test_large(small[i]) || PageTail(&small[i]->page) ||
 		    page_folio(&small[i]->page) != small[i] ||
@@ -333,7 +334,7 @@ static void vramsim_test_reuse_2m_as_4k_and_back(struct kunit *test)
 		}
 	}
 	KUNIT_EXPECT_EQ(test, vramsim_vram_free_bytes(vram), 0);
-	KUNIT_EXPECT_TRUE(test, IS_ERR(vramsim_vram_alloc_folio(vram, 0)));
+	KUNIT_EXPECT_TRUE(test, IS_ERR(vramsim_evict_alloc_folio(vram, 0, 0)));
 
 	for (i = 0; i < PAGES_2M; i++) {
 		if (folio_pfn(small[i]) == base + 1)
@@ -346,7 +347,7 @@ static void vramsim_test_reuse_2m_as_4k_and_back(struct kunit *test)
 	if (resets_on_free(policy))
 		KUNIT_EXPECT_EQ(test, count_dirty_pages(test, t, base, PAGES_2M), 0);
 
-	big = vramsim_vram_alloc_folio(vram, ORDER_2M);
+	big = vramsim_evict_alloc_folio(vram, ORDER_2M, 0);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, big);
 	expect_sane_2m(test, vram, big, base);
 	/*
@@ -391,7 +392,7 @@ static void vramsim_test_full_with_pending_frees(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, s.pending_frees, 1);
 	KUNIT_EXPECT_EQ(test, s.vram_free, 0);
 
-	folio = vramsim_vram_alloc_folio(vram, 0);
+	folio = vramsim_evict_alloc_folio(vram, 0, 0);
 	KUNIT_EXPECT_NOT_ERR_OR_NULL(test, folio);
 	vramsim_vram_get_stats(vram, &s);
 	KUNIT_EXPECT_EQ(test, s.pending_frees, 0);
@@ -618,7 +619,8 @@ static bool user_pattern(struct kunit *test, unsigned long addr,
 /*
  * Eviction, oldest first, and unload by eviction: three 2 MiB ranges of
  * this test's mm go into a 4 MiB VRAM in turn; the third evicts the first
- * (a RAM THP again), not the second.  A folio in use but locked and
+ * (a RAM THP again), not the second, while the VRAM layer's allocation on
+ * its own finds the VRAM full and evicts nothing.  A folio in use but locked and
  * unmapped (an allocation in progress) cannot be evicted: it is skipped
  * and counted, and an allocation that finds nothing else to evict fails
  * with -ENOSPC.  Then the VRAM is torn down with a range still on the
@@ -627,6 +629,7 @@ static bool user_pattern(struct kunit *test, unsigned long addr,
 static void vramsim_test_evict_oldest_first(struct kunit *test)
 {
 	struct vramsim_test *t = vramsim_test_init(test, SZ_4M, test_policy(test));
+	struct vramsim_alloc alloc = {};
 	struct vramsim_vram *vram = &t->vram;
 	unsigned long addr;
 	struct vramsim_vram_stats s;
@@ -646,6 +649,18 @@ static void vramsim_test_evict_oldest_first(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, s.evictions, 0);
 	KUNIT_EXPECT_EQ(test, s.live_folios[ORDER_2M], 2);
 
+	/* The VRAM layer alone never evicts: its caller does, from above. */
+	folio = vramsim_vram_alloc_try(vram, 0, 0, &alloc);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(folio), -ENOSPC);
+	if (!IS_ERR_OR_NULL(folio)) {
+		folio_unlock(folio);
+		folio_put(folio);
+	}
+	vramsim_vram_alloc_end(&alloc);
+	KUNIT_EXPECT_NULL(test, alloc.vb);
+	vramsim_vram_get_stats(vram, &s);
+	KUNIT_EXPECT_EQ(test, s.evictions, 0);
+
 	/* Full: the third range evicts the first. */
 	KUNIT_EXPECT_EQ(test, migrate(test, vram, addr + 2 * SZ_2M, SZ_2M, true), (u64)SZ_2M);
 	vramsim_vram_get_stats(vram, &s);
@@ -660,17 +675,17 @@ static void vramsim_test_evict_oldest_first(struct kunit *test)
 
 	/* The second's block is free again: an allocation in progress takes it. */
 	vramsim_vram_drain(vram);
-	busy = vramsim_vram_alloc_folio(vram, ORDER_2M);
+	busy = vramsim_evict_alloc_folio(vram, ORDER_2M, 0);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, busy);
 	/* In use: the third range (evictable, older) and @busy (not). */
-	folio = vramsim_vram_alloc_folio(vram, 0);
+	folio = vramsim_evict_alloc_folio(vram, 0, 0);
 	KUNIT_EXPECT_NOT_ERR_OR_NULL(test, folio);
 	vramsim_vram_get_stats(vram, &s);
 	KUNIT_EXPECT_EQ(test, s.evictions, 2);
 	KUNIT_EXPECT_EQ(test, s.evict_skipped, 0);
 	if (!IS_ERR_OR_NULL(folio)) {
 		/* Now nothing can be evicted: ENOSPC at once, both skipped. */
-		struct folio *none = vramsim_vram_alloc_folio(vram, ORDER_2M);
+		struct folio *none = vramsim_evict_alloc_folio(vram, ORDER_2M, 0);
 
 		KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(none), -ENOSPC);
 		if (!IS_ERR_OR_NULL(none)) {
@@ -759,7 +774,7 @@ static void vramsim_test_evict_by_region(struct kunit *test)
 	/* Else the oldest 512 blocks would make a region, and prove nothing. */
 	KUNIT_ASSERT_TRUE(test, regions_mixed(vram));
 
-	big = vramsim_vram_alloc_folio(vram, ORDER_2M);
+	big = vramsim_evict_alloc_folio(vram, ORDER_2M, 0);
 	KUNIT_EXPECT_NOT_ERR_OR_NULL(test, big);
 	vramsim_vram_get_stats(vram, &s);
 	KUNIT_EXPECT_EQ(test, s.evicted_bytes, (u64)SZ_2M);
@@ -768,7 +783,7 @@ static void vramsim_test_evict_by_region(struct kunit *test)
 
 	/* Full again: an order-0 allocation evicts the other region. */
 	before = s.evicted_bytes;
-	small = vramsim_vram_alloc_folio(vram, 0);
+	small = vramsim_evict_alloc_folio(vram, 0, 0);
 	KUNIT_EXPECT_NOT_ERR_OR_NULL(test, small);
 	vramsim_vram_get_stats(vram, &s);
 	KUNIT_EXPECT_GT(test, s.evicted_bytes, before);
@@ -893,7 +908,7 @@ static void vramsim_test_peer_migrate_split(struct kunit *test)
 
 	/* B: every other page in use, so 4 MiB free in 4 KiB blocks. */
 	for (i = 0; i < nr; i++) {
-		held[i] = vramsim_vram_alloc_folio(b, 0);
+		held[i] = vramsim_evict_alloc_folio(b, 0, 0);
 		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, held[i]);
 		folio_unlock(held[i]);
 	}
@@ -1035,7 +1050,7 @@ static struct page *first_use_pages(struct kunit *test, unsigned int order,
 	KUNIT_ASSERT_NOT_NULL(test, snap);
 	KUNIT_ASSERT_NOT_NULL(test, folios);
 	for (i = 0; i < PAGES_2M >> order; i++) {
-		folios[i] = vramsim_vram_alloc_folio(vram, order);
+		folios[i] = vramsim_evict_alloc_folio(vram, order, 0);
 		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, folios[i]);
 	}
 	memcpy(snap, pfn_to_page(vram->base_pfn), PAGES_2M * sizeof(*snap));
@@ -1126,7 +1141,7 @@ static void reuse_as(struct kunit *test, struct vramsim_vram *vram,
 	folios = kunit_kcalloc(test, n, sizeof(*folios), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, folios);
 	for (i = 0; i < n; i++) {
-		folios[i] = vramsim_vram_alloc_folio(vram, order);
+		folios[i] = vramsim_evict_alloc_folio(vram, order, 0);
 		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, folios[i]);
 	}
 	memset(r, 0, sizeof(*r));

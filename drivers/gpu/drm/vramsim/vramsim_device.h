@@ -1,18 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-#ifndef _VRAMSIM_DRV_H_
-#define _VRAMSIM_DRV_H_
+/*
+ * vramsim: the device, for the files of the top layer (vramsim_drv.c,
+ * vramsim_debugfs.c).  Types only: no file of its own.
+ */
+#ifndef _VRAMSIM_DEVICE_H_
+#define _VRAMSIM_DEVICE_H_
 
 #include <drm/drm_device.h>
 
-#include <uapi/drm/vramsim_drm.h>
-
 #include "vramsim_bench.h"
 #include "vramsim_vram.h"
-
-#define DRIVER_NAME	"vramsim"
-#define DRIVER_DESC	"Simulated GPU VRAM on device-private memory"
-#define DRIVER_MAJOR	VRAMSIM_UAPI_MAJOR
-#define DRIVER_MINOR	VRAMSIM_UAPI_MINOR
 
 struct faux_device;
 
@@ -37,6 +34,4 @@ static inline struct vramsim_device *to_vramsim(struct drm_device *drm)
 	return container_of(drm, struct vramsim_device, drm);
 }
 
-void vramsim_debugfs_init(struct vramsim_device *vdev);
-
-#endif /* _VRAMSIM_DRV_H_ */
+#endif /* _VRAMSIM_DEVICE_H_ */
