@@ -3,7 +3,10 @@
 #
 # make check: what a dri-devel reviewer runs first, on vramsim's files.
 #   checkpatch.pl --strict, kernel-doc -Wall, make W=1 C=2 (sparse), and an
-#   out-of-tree build (make -C $KOBJ M=...) of the driver and its tests.
+#   out-of-tree build (make -C $KOBJ M=...) of the driver and its tests;
+#   and the driver's layers (scripts/check-layers.py): its files include and
+#   call only files below them, by their #include lines and by nm of the
+#   objects the out-of-tree build made.
 # Fails if any of them says anything.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,6 +31,7 @@ run() {
 
 run "checkpatch --strict" sh -c "perl '$KSRC/scripts/checkpatch.pl' --no-tree --strict --terse -f $files $tools | grep -E 'ERROR|WARNING|CHECK'"
 run "kernel-doc -Wall" perl "$KSRC/scripts/kernel-doc" -none -Wall $files
+run "layers (includes)" python3 "$repo/scripts/check-layers.py"
 
 # W=1 and sparse on every vramsim object (touch them so they rebuild).
 sparse=$("$repo/scripts/fetch-sparse.sh" "$KSRC") || { echo "==> sparse: not available"; exit 1; }
@@ -42,6 +46,7 @@ cp include/uapi/drm/vramsim_drm.h "$ext/"
 run "out-of-tree build (make -C \$KOBJ M=...)" sh -c "make -s -C '$KOBJ' M='$ext' \
 	KCFLAGS='-I$ext' CC='$CC_WRAP' modules 2>&1 | grep -vE '^ *(CC|LD|MODPOST)\b' | grep -E 'warning|error' ;
 	[ -f '$ext/vramsim.ko' ] && [ -f '$ext/tests/vramsim_kunit.ko' ] || echo 'modules not built'"
+run "layers (symbols of the objects)" python3 "$repo/scripts/check-layers.py" --objects "$ext"
 rm -rf "$ext"
 
 [ $fail = 0 ] && echo "all checks clean"
