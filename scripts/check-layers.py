@@ -109,7 +109,9 @@ def nm(path):
         kind, sym = m.groups()
         if kind == 'U':
             undefined.add(sym)
-        elif kind.isupper():
+        elif kind.isupper() and kind not in 'WVA':
+            # Weak and absolute symbols (kCFI's type ids, for one) may be
+            # in several objects: only strong definitions place a symbol.
             defined.add(sym)
     return defined, undefined
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * vramsim: the device, for the files of the top layer (vramsim_drv.c,
- * vramsim_debugfs.c).  Types only: no file of its own.
+ * vramsim_debugfs.c): its type and to_vramsim(), no code of its own.
  */
 #ifndef _VRAMSIM_DEVICE_H_
 #define _VRAMSIM_DEVICE_H_

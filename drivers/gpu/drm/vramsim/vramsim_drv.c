@@ -427,7 +427,7 @@ static int vramsim_device_destroy(unsigned int i, unsigned long patience)
 	 */
 	RCU_INIT_POINTER(vramsim_peers.vram[i], NULL);
 	synchronize_srcu(&vramsim_peers_srcu);
-	err = vramsim_vram_empty(&vdev->vram, patience);
+	err = vramsim_evict_empty(&vdev->vram, patience);
 	if (err) {
 		rcu_assign_pointer(vramsim_peers.vram[i], &vdev->vram);
 		drm_err(&vdev->drm, "device %u stays: %s its memory to RAM (%pe)\n",

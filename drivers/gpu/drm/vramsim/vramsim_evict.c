@@ -545,7 +545,7 @@ int vramsim_evict_all(struct vramsim_vram *vram, unsigned long patience)
 EXPORT_SYMBOL_IF_KUNIT(vramsim_evict_all);
 
 /**
- * vramsim_vram_empty() - stop allocating and move all device memory to RAM
+ * vramsim_evict_empty() - stop allocating and move all device memory to RAM
  * @vram: the VRAM
  * @patience: as for vramsim_evict_all(); 0: wait as long as it takes
  *
@@ -557,7 +557,7 @@ EXPORT_SYMBOL_IF_KUNIT(vramsim_evict_all);
  * Context: process context, may sleep.
  * Return: 0, or -EBUSY or -EINTR (with @patience): the VRAM is still in use.
  */
-int vramsim_vram_empty(struct vramsim_vram *vram, unsigned long patience)
+int vramsim_evict_empty(struct vramsim_vram *vram, unsigned long patience)
 {
 	int err;
 

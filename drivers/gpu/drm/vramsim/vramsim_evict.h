@@ -29,7 +29,7 @@ enum vramsim_evict_reason {
 u64 vramsim_evict(struct vramsim_vram *vram, u64 bytes, u64 ticket,
 		  enum vramsim_evict_reason reason, bool *emptied);
 int vramsim_evict_all(struct vramsim_vram *vram, unsigned long patience);
-int vramsim_vram_empty(struct vramsim_vram *vram, unsigned long patience);
+int vramsim_evict_empty(struct vramsim_vram *vram, unsigned long patience);
 
 struct folio *vramsim_evict_alloc_retry(struct vramsim_vram *vram,
 					unsigned int order, u64 ticket,

@@ -616,7 +616,7 @@ EXPORT_SYMBOL_IF_KUNIT(vramsim_dmem_init);
  * @vram: the VRAM
  *
  * Evicts every device page still in use to RAM (the processes that map
- * them keep their data; vramsim_vram_empty() with no patience: however
+ * them keep their data; vramsim_evict_empty() with no patience: however
  * long it takes), then tears down the VRAM (vramsim_vram_fini(): waits for
  * the last ->folio_free, returns every block, releases the page map and
  * the address range), then frees the backing store and windows.
@@ -626,7 +626,7 @@ EXPORT_SYMBOL_IF_KUNIT(vramsim_dmem_init);
 void vramsim_dmem_fini(struct vramsim_vram *vram)
 {
 	/* No allocation now: move what is left to RAM, however long it takes. */
-	vramsim_vram_empty(vram, 0);
+	vramsim_evict_empty(vram, 0);
 	vramsim_vram_fini(vram);
 	vramsim_backing_fini(vram);
 }

@@ -629,7 +629,9 @@ EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_alloc_end);
 
 /**
  * vramsim_vram_init() - create simulated VRAM
- * @vram: zeroed structure to initialise
+ * @vram: structure to initialise: zeroed but for what the layers above
+ *	set up first (the backing store and windows, which @ops->release
+ *	uses and which must outlive vramsim_vram_fini())
  * @dev: device the memory belongs to
  * @size: bytes of VRAM: a multiple of 2 MiB, %VRAMSIM_MIN_SIZE to
  *	%VRAMSIM_MAX_SIZE
@@ -657,9 +659,13 @@ int vramsim_vram_init(struct vramsim_vram *vram, struct device *dev, u64 size,
 		return -EINVAL;
 	if (prepare >= VRAMSIM_NR_PREPARE || !vramsim_prepare_supported(prepare))
 		return -EINVAL;
-	/* vramsim_page_vram() knows a vramsim page map by its ->folio_free. */
+	/*
+	 * vramsim_page_vram() knows a vramsim page map by its ->folio_free,
+	 * and a block with contents is returned through ->release.
+	 */
 	if (WARN_ON_ONCE(ops->pagemap->folio_free != vramsim_folio_free ||
-			 ops->pagemap->folio_split != vramsim_folio_split))
+			 ops->pagemap->folio_split != vramsim_folio_split ||
+			 !ops->release))
 		return -EINVAL;
 	/* Module init failed (a built-in driver's code stays). */
 	if (!vramsim_block_cache)
@@ -740,12 +746,15 @@ err_pcpu:
 /**
  * vramsim_vram_fini() - tear down simulated VRAM
  * @vram: the VRAM, emptied: no allocation any more and no device page in
- *	use, or about to be freed (vramsim_vram_empty())
+ *	use, or about to be freed (vramsim_evict_empty())
  *
- * Waits for the last ->folio_free, returns all blocks to the buddy and
- * releases the page map and the address range.  Reports leaked VRAM in the
- * kernel log.  The layers above call this through vramsim_dmem_fini(),
- * which empties the VRAM first and releases their state after.
+ * Waits for the last ->folio_free, returns all blocks to the buddy (the
+ * blocks with contents through @vram->ops->release: what it frees must
+ * still be there) and releases the page map and the address range.
+ * Reports leaked VRAM in the kernel log.  The layers above call this
+ * through vramsim_dmem_fini(), which empties the VRAM first and releases
+ * their state after.  Unemptied, memunmap_pages() would wait forever for
+ * the pages still mapped.
  *
  * Context: process context, may sleep.
  */
@@ -753,6 +762,8 @@ void vramsim_vram_fini(struct vramsim_vram *vram)
 {
 	u64 start = vram->pgmap.range.start;
 	u64 len = range_len(&vram->pgmap.range);
+
+	WARN_ON_ONCE(!READ_ONCE(vram->dying));
 
 	/* Waits until every device page has been through ->folio_free. */
 	memunmap_pages(&vram->pgmap);
