@@ -51,7 +51,7 @@
 
 #define SZ_4K	(4UL << 10)
 #define SZ_64K	(64UL << 10)
-#define SZ_1M	(1UL << 20)
+#define SZ_1M	(1024UL << 10)
 #define SZ_2M	(2UL << 20)
 #define SZ_32M	(32UL << 20)
 #define SZ_48M	(48UL << 20)
