@@ -7,16 +7,8 @@
  * allocator (vramsim_vram.c) that user memory can be migrated to, and from
  * one device to another (vramsim_migrate.c).
  *
- * The driver's layers, this file on top; each file includes and calls only
- * those below it (the Makefile lists them bottom up):
- *
- *   vramsim_drv.c       DRM device, ioctls, parameters
- *   vramsim_debugfs.c   debugfs files
- *   vramsim_bench.c     in-kernel benchmark of the free path
- *   vramsim_migrate.c   migrate_vma, CPU faults; a device's VRAM put together
- *   vramsim_evict.c     eviction; the allocation that evicts when full
- *   vramsim_backing.c   contents (backing store), device copies, windows
- *   vramsim_vram.c      page map, buddy, folio alloc, ->folio_free, split
+ * This file is the driver's top layer; each file includes and calls only
+ * those listed before it in the Makefile.
  */
 
 #include <linux/device/faux.h>
