@@ -13,7 +13,9 @@ repo=$2
 own=${3:-0}
 
 shopt -s nullglob
-for p in "$repo"/patches/*.patch; do
+# patches/: the mm fixes of the series; patches/drm/: DRM core fixes,
+# posted on their own.
+for p in "$repo"/patches/*.patch "$repo"/patches/drm/*.patch; do
 	name=$(basename "$p")
 	if patch -d "$ksrc" -p1 -R -s -f --dry-run < "$p" >/dev/null 2>&1; then
 		continue

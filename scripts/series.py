@@ -22,6 +22,10 @@ commits, in order:
   8 mm/memremap zone_device_folio_reset  .../fix/0003
   9 drm/vramsim: use it                  the driver's own reset goes
 
+The DRM core fixes in patches/drm/ are not part of it: each is formatted
+on the base alone, into build/patches/drm/, to be posted to dri-devel on
+its own.
+
 Author and Signed-off-by of every patch are the identity of whoever runs
 it (git config user.name, user.email): it stops without one.
 
@@ -386,6 +390,23 @@ def main():
         f.write(text)
     n = len([p for p in os.listdir(OUT) if p.endswith('.patch')]) - 1
     print('==> %d patches and a cover letter in %s' % (n, OUT))
+    n = drm_fixes()
+    if n:
+        print('==> %d DRM core fix(es), each to post on its own, in %s/drm' % (n, OUT))
+
+
+def drm_fixes():
+    """The DRM core fixes of patches/drm/: on the base alone, signed off."""
+    fixes = sorted(p for p in os.listdir(os.path.join(REPO, 'patches', 'drm'))
+                   if p.endswith('.patch'))
+    if not fixes:
+        return 0
+    git('checkout', '-q', '-f', '-B', 'drm-fixes', 'base')
+    for p in fixes:
+        step_am('patches/drm/' + p)
+    git('format-patch', '-q', '--base=base', '-o', os.path.join(OUT, 'drm'), 'base..drm-fixes')
+    git('checkout', '-q', '-f', 'vramsim')
+    return len(fixes)
 
 
 if __name__ == '__main__':

@@ -27,7 +27,7 @@ shopt -s nullglob
 patches=("$queue"/*.patch)
 # What the tree is made of: the stock tree's own patches and hooks, and
 # the queue.
-stamp=$(cat "$repo"/patches/*.patch "${patches[@]}" \
+stamp=$(cat "$repo"/patches/*.patch "$repo"/patches/drm/*.patch "${patches[@]}" \
 	"$stock/drivers/gpu/drm/Kconfig" "$stock/drivers/gpu/drm/Makefile" |
 	sha256sum | cut -d' ' -f1)
 if [ -f "$dir/linux/.vramsim-variant" ] &&
