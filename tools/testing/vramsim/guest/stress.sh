@@ -96,7 +96,7 @@ for policy in $policies; do
 	log=$out/stress-$policy.log
 	echo "== vramsim_stress, prepare=$policy: ${args[*]}"
 	dmesg -c > /dev/null
-	t0=$(date +%s)
+	t0=$EPOCHSECONDS
 	# shellcheck disable=SC2086 # $modparams: several parameters
 	if ! modprobe vramsim $modparams prepare="$policy"; then
 		for _ in 1 2 3 4 5; do
@@ -105,10 +105,10 @@ for policy in $policies; do
 		echo "prepare=$policy: modprobe failed" >> "$summary"
 		continue
 	fi
-	t1=$(date +%s)
+	t1=$EPOCHSECONDS
 	"$tools/vramsim_stress" "${args[@]}" > "$log" 2>&1
 	rc=$?
-	t2=$(date +%s)
+	t2=$EPOCHSECONDS
 	cat "$log"
 
 	# vramsim_stress's own test points (3), renumbered; any missing fail,
@@ -139,7 +139,7 @@ for policy in $policies; do
 	else
 		result FAIL "prepare=$policy: rmmod vramsim: $rmmod_out"
 	fi
-	t3=$(date +%s)
+	t3=$EPOCHSECONDS
 
 	dmesg > "$out/dmesg-$policy.txt"
 	splats=$(grep -cE "$splat_re" "$out/dmesg-$policy.txt")
