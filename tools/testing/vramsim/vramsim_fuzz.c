@@ -709,7 +709,25 @@ static __printf(3, 4) void note(struct worker *w, int kind, const char *fmt, ...
 
 /* ---- Issuing a call ---------------------------------------------------- */
 
-/* One more call made; a progress line at every tenth of the run. */
+/* The process's resident memory in MiB (device pages count as anonymous). */
+static unsigned long rss_mib(void)
+{
+	unsigned long size = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f) {
+		if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+			resident = 0;
+		fclose(f);
+	}
+	return resident * PG >> 20;
+}
+
+/*
+ * One more call made; a progress line at every tenth of the run, with the
+ * resident size: the suites run under a memory.max, and memory the model
+ * forgets (left in RAM by a walk) shows here before an OOM kill.
+ */
 static void count_call(struct worker *w, int cls, int err)
 {
 	unsigned long done = __atomic_add_fetch(&g_done, 1, __ATOMIC_RELAXED);
@@ -719,7 +737,8 @@ static void count_call(struct worker *w, int cls, int err)
 	w->t.hist[cls][err < NERR - 1 || err == E_KILLED ? err : NERR - 2]++;
 	if (g_calls >= 10 && done % (g_calls / 10) == 0) {
 		pthread_mutex_lock(&g_out);
-		printf("# %lu calls, %.1f s\n", done, (now_us() - g_t0) / 1e6);
+		printf("# %lu calls, %.1f s, %lu MiB resident\n", done,
+		       (now_us() - g_t0) / 1e6, rss_mib());
 		fflush(stdout);
 		pthread_mutex_unlock(&g_out);
 	}
