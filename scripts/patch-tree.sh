@@ -13,11 +13,22 @@ repo=$2
 own=${3:-0}
 
 shopt -s nullglob
+# What is applied, one "sha256 name" line per patch: a patch whose context
+# a later one changes no longer reverse-applies, so that test works only
+# for the patches applied before this list existed (in order, before the
+# later ones go in).
+applied=$ksrc/.vramsim-patches
+[ "$own" = 1 ] || touch "$applied"
 # patches/: the mm fixes of the series; patches/drm/: DRM core fixes,
 # posted on their own.
 for p in "$repo"/patches/*.patch "$repo"/patches/drm/*.patch; do
 	name=$(basename "$p")
+	sum=$(sha256sum < "$p" | cut -d' ' -f1)
+	if [ -f "$applied" ] && grep -qx "$sum $name" "$applied"; then
+		continue
+	fi
 	if patch -d "$ksrc" -p1 -R -s -f --dry-run < "$p" >/dev/null 2>&1; then
+		[ "$own" = 1 ] || echo "$sum $name" >> "$applied"
 		continue
 	fi
 	if [ "$own" = 1 ]; then
@@ -29,5 +40,6 @@ for p in "$repo"/patches/*.patch "$repo"/patches/drm/*.patch; do
 		exit 1
 	fi
 	patch -d "$ksrc" -p1 -N -s < "$p"
+	echo "$sum $name" >> "$applied"
 	echo "==> Applied $name to $ksrc"
 done
