@@ -22,6 +22,11 @@
  *                      closed the file: the module goes, the data stay
  *   unload_vs_faults   the same while the process's threads fault its
  *                      device pages back and write them
+ *   unload_without_thp_ram  unload with no 2 MiB of RAM to be had: device
+ *                      THPs go as 4 KiB pages (patches/0004)
+ *   oversubscribe_without_thp_ram  oversubscribe, no 2 MiB of RAM, the
+ *                      old buffer shared with a fork child: evicted as
+ *                      4 KiB pages, split in both processes
  *
  * Each test leaves the VRAM whole: every block back in the buddy.
  */
@@ -177,6 +182,77 @@ TEST_F_TIMEOUT(evict, oversubscribe, EVICT_TIMEOUT)
 	/* The reads faulted everything home. */
 	ASSERT_EQ(vs_stats(self->fd, &s), 0);
 	EXPECT_EQ(live_folios(&s), 0);
+	munmap(old, vram);
+	munmap(buf, len);
+}
+
+/*
+ * oversubscribe with no 2 MiB of RAM to be had (fail_page_alloc at order
+ * 9 stands in for fragmented RAM), and the old buffer shared with a child
+ * (fork): each device THP of it is mapped by a PMD in two processes.
+ * Eviction moves such a THP to 512 pages, and the core splits the folio
+ * and both PMDs (patches/0004; on 7.3 it stayed in VRAM, and the new
+ * buffer found no room).  The new buffer moves as before; every byte of
+ * the old one reads back in both processes, and stays each one's own.
+ */
+TEST_F_TIMEOUT(evict, oversubscribe_without_thp_ram, EVICT_TIMEOUT)
+{
+	bool thp = variant->advice == MADV_HUGEPAGE;
+	size_t vram = self->s.vram_size, len = 2 * vram;
+	int ready[2], go[2], status;
+	struct vs_fpa_saved saved;
+	struct vramsim_stats s, mid;
+	__u64 moved = 0;
+	char *old, *buf, c;
+	pid_t pid;
+
+	if (vs_fpa_save(&saved))
+		SKIP(return, "no fail_page_alloc in debugfs (CONFIG_FAIL_PAGE_ALLOC)");
+	old = vramsim_map_aligned(vram, variant->advice);
+	buf = vramsim_map_aligned(len, variant->advice);
+	ASSERT_NE(old, NULL);
+	ASSERT_NE(buf, NULL);
+	fill(old, vram, 22);
+	fill(buf, len, 23);
+	ASSERT_EQ(vs_migrate(self->fd, TO_DEV, old, vram, &moved), 0);
+	EXPECT_EQ(moved, vram);
+
+	/* The child maps the old buffer's device folios too. */
+	pid = vs_fork_paired(ready, go);
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		int ret;
+
+		if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(2);
+		ret = check(old, vram, 22) == -1 ? 0 : 4;
+		fill(old, vram, 24);
+		_exit(ret ?: check(old, vram, 24) == -1 ? 0 : 4);
+	}
+	ASSERT_EQ(read(ready[0], &c, 1), 1);
+	ASSERT_EQ(vs_stats(self->fd, &mid), 0);
+
+	ASSERT_EQ(vs_fpa_fail(9, false), 0);
+	moved = 0;
+	EXPECT_EQ(vs_migrate(self->fd, TO_DEV, buf, len, &moved), 0);
+	vs_fpa_restore(&saved);
+	EXPECT_EQ(moved, vram);
+	ASSERT_EQ(vs_stats(self->fd, &s), 0);
+	EXPECT_EQ(s.evicted_bytes - mid.evicted_bytes, vram);
+	EXPECT_EQ(s.evict_no_ram, mid.evict_no_ram);
+	/* Every device THP of the old buffer went as 512 pages. */
+	EXPECT_EQ(s.evict_split - mid.evict_split, thp ? vram / SZ_2M : 0);
+	EXPECT_FALSE(on_device(old));
+	EXPECT_FALSE(on_device(old + vram - SZ_4K));
+
+	ASSERT_EQ(write(go[1], "g", 1), 1);
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("child status %#x (4: its data differ)", status);
+	close(ready[0]);
+	close(go[1]);
+	EXPECT_EQ(check(old, vram, 22), -1);
+	EXPECT_EQ(check(buf, len, 23), -1);
 	munmap(old, vram);
 	munmap(buf, len);
 }
@@ -586,12 +662,16 @@ static pid_t start_rmmod(void)
 }
 
 static void teardown_test(struct __test_metadata *_metadata, int *fd,
-			  int advice, bool threads)
+			  int advice, bool threads, bool no_thp_ram)
 {
 	int ready[2], go[2], status;
+	struct vs_fpa_saved saved;
 	pid_t pid, rmmod;
 	double t0;
 	char c;
+
+	if (no_thp_ram && vs_fpa_save(&saved))
+		SKIP(return, "no fail_page_alloc in debugfs (CONFIG_FAIL_PAGE_ALLOC)");
 
 	ASSERT_EQ(pipe(ready), 0);
 	ASSERT_EQ(pipe(go), 0);
@@ -608,12 +688,16 @@ static void teardown_test(struct __test_metadata *_metadata, int *fd,
 	ASSERT_EQ(read(ready[0], &c, 1), 1);
 
 	/* Device pages mapped, no file open: the module must go. */
+	if (no_thp_ram)
+		ASSERT_EQ(vs_fpa_fail(9, false), 0);
 	t0 = now_s();
 	rmmod = start_rmmod();
 	ASSERT_GE(rmmod, 0);
 	/* The child's threads start faulting while the module goes. */
 	ASSERT_EQ(write(go[1], "g", 1), 1);
 	ASSERT_EQ(waitpid(rmmod, &status, 0), rmmod);
+	if (no_thp_ram)
+		vs_fpa_restore(&saved);
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		TH_LOG("rmmod: status %#x", status);
 	ksft_print_msg("rmmod took %.2f s\n", now_s() - t0);
@@ -629,12 +713,23 @@ static void teardown_test(struct __test_metadata *_metadata, int *fd,
 
 TEST_F_TIMEOUT(evict, unload, EVICT_TIMEOUT)
 {
-	teardown_test(_metadata, &self->fd, variant->advice, false);
+	teardown_test(_metadata, &self->fd, variant->advice, false, false);
 }
 
 TEST_F_TIMEOUT(evict, unload_vs_faults, EVICT_TIMEOUT)
 {
-	teardown_test(_metadata, &self->fd, variant->advice, true);
+	teardown_test(_metadata, &self->fd, variant->advice, true, false);
+}
+
+/*
+ * rmmod with device THPs mapped and no 2 MiB of RAM to be had: module
+ * exit cannot fail, and on 7.3 it waited for RAM for ever (a device THP
+ * evicted by pfn moved only whole).  With patches/0004 the THPs go as
+ * 4 KiB pages: rmmod returns, every byte in RAM.
+ */
+TEST_F_TIMEOUT(evict, unload_without_thp_ram, EVICT_TIMEOUT)
+{
+	teardown_test(_metadata, &self->fd, variant->advice, false, true);
 }
 
 TEST_HARNESS_MAIN

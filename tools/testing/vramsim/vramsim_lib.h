@@ -181,6 +181,8 @@ struct vramsim_stats {
 	__u64 evictions;
 	__u64 evicted_bytes;
 	__u64 evict_skipped;
+	__u64 evict_no_ram;
+	__u64 evict_split;
 	__u64 peer_bytes;
 	__u32 device;
 };
@@ -240,6 +242,8 @@ static inline int vramsim_parse_stats(char *text, struct vramsim_stats *s)
 		VS_KEY(evictions, 1),
 		VS_KEY(evicted_bytes, 1),
 		VS_KEY(evict_skipped, 1),
+		VS_KEY(evict_no_ram, 1),
+		VS_KEY(evict_split, 1),
 		VS_KEY(peer_bytes, 1),
 		VS_KEY(device, -1),	/* a __u32 */
 #undef VS_KEY
@@ -618,6 +622,102 @@ static inline int vramsim_set_num_devices(int n)
 
 	snprintf(val, sizeof(val), "%d\n", n);
 	return vramsim_write_file("/sys/module/vramsim/parameters/num_devices", val);
+}
+
+/*
+ * fail_page_alloc (CONFIG_FAIL_PAGE_ALLOC), for the tests of memory that
+ * cannot be had: its settings are saved, changed and put back.
+ */
+#define VS_FPA	"/sys/kernel/debug/fail_page_alloc/"
+
+static const char * const vs_fpa_files[] = {
+	"probability", "interval", "times", "space", "verbose", "min-order",
+	"ignore-gfp-wait", "ignore-gfp-highmem", "task-filter",
+	"require-start", "require-end", "stacktrace-depth",
+};
+
+struct vs_fpa_saved {
+	char val[ARRAY_SIZE(vs_fpa_files)][32];
+};
+
+static inline int vs_fpa_write(const char *file, const char *val)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), VS_FPA "%s", file);
+	return vramsim_write_file(path, val);
+}
+
+/* 0, or -1 if there is no fail_page_alloc with a stack filter to save. */
+static inline int vs_fpa_save(struct vs_fpa_saved *saved)
+{
+	char path[96];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(vs_fpa_files); i++) {
+		snprintf(path, sizeof(path), VS_FPA "%s", vs_fpa_files[i]);
+		if (vramsim_read_file(path, saved->val[i], sizeof(saved->val[i])))
+			return -1;
+	}
+	return 0;
+}
+
+static inline void vs_fpa_restore(const struct vs_fpa_saved *saved)
+{
+	size_t i;
+
+	vs_fpa_write("probability", "0");
+	for (i = 0; i < ARRAY_SIZE(vs_fpa_files); i++)
+		vs_fpa_write(vs_fpa_files[i], saved->val[i]);
+}
+
+/*
+ * Every page allocation of order @min_order or more fails from now on;
+ * with @vramsim_only, only those with the vramsim module's text on the
+ * stack (the stack filter).  0 or -1.
+ */
+static inline int vs_fpa_fail(unsigned int min_order, bool vramsim_only)
+{
+	unsigned long long lo = ~0ULL, hi = 0, a;
+	char line[256], buf[32], type;
+	FILE *f;
+
+	if (vramsim_only) {
+		f = fopen("/proc/kallsyms", "r");
+		if (!f)
+			return -1;
+		while (fgets(line, sizeof(line), f)) {
+			if (!strstr(line, "[vramsim]") ||
+			    sscanf(line, "%llx %c", &a, &type) != 2 || !a ||
+			    (type != 't' && type != 'T'))
+				continue;
+			lo = a < lo ? a : lo;
+			hi = a > hi ? a : hi;
+		}
+		fclose(f);
+		if (lo >= hi)
+			return -1;
+		/* Past the last function's start: its end is not listed. */
+		hi += 16 << 10;
+	}
+	snprintf(buf, sizeof(buf), "%u", min_order);
+	if (vs_fpa_write("probability", "0") || vs_fpa_write("interval", "1") ||
+	    vs_fpa_write("times", "-1") || vs_fpa_write("space", "0") ||
+	    vs_fpa_write("verbose", "0") || vs_fpa_write("min-order", buf) ||
+	    vs_fpa_write("ignore-gfp-wait", "N") ||
+	    vs_fpa_write("ignore-gfp-highmem", "N") ||
+	    vs_fpa_write("task-filter", "N"))
+		return -1;
+	if (vramsim_only) {
+		snprintf(buf, sizeof(buf), "%#llx", lo);
+		if (vs_fpa_write("require-start", buf) ||
+		    vs_fpa_write("stacktrace-depth", "32"))
+			return -1;
+		snprintf(buf, sizeof(buf), "%#llx", hi);
+		if (vs_fpa_write("require-end", buf))
+			return -1;
+	}
+	return vs_fpa_write("probability", "100");
 }
 
 #endif /* _VRAMSIM_LIB_H_ */

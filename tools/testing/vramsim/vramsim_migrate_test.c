@@ -621,7 +621,8 @@ TEST(debugfs_stats)
 	static const char * const keys[] = {
 		"prepare", "vram_size", "vram_free", "pending_frees", "splits",
 		"live_folios", "allocs", "frees", "evictions", "evicted_bytes",
-		"evict_skipped", "evict_no_ram", "peer_bytes", "device",
+		"evict_skipped", "evict_no_ram", "evict_split", "peer_bytes",
+		"device",
 	};
 	char dir[96], path[128], text[2048], prepare[16], *line, *next;
 	struct drm_vramsim_query q;

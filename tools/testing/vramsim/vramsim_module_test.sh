@@ -39,7 +39,7 @@ check "default prepare is driver (core on a core-reset kernel): $default" \
 	sh -c "[ '$default' = driver ] || [ '$default' = core ]"
 # The counters (uapi 1.x's STATS ioctl): every key in order, one per line.
 keys="prepare vram_size vram_free pending_frees splits live_folios allocs frees"
-keys="$keys evictions evicted_bytes evict_skipped evict_no_ram peer_bytes device"
+keys="$keys evictions evicted_bytes evict_skipped evict_no_ram evict_split peer_bytes device"
 check "debugfs stats file: every key, the defaults, device 0" sh -c "
 	f=$VRAMSIM_DEBUGFS/stats
 	[ \"\$(cut -d: -f1 \$f | tr '\n' ' ')\" = '$keys ' ] &&

@@ -19,8 +19,10 @@
  *                      and another reads it
  *   two_processes      two processes move their buffers between the
  *                      devices in opposite orders at the same time
- *   remove_without_thp_ram  device 1 removed while a process maps a
- *                      device THP on it and no 2 MiB of RAM can be had:
+ *   remove_without_thp_ram  device 1 removed while two processes (a
+ *                      fork) map a device THP on it and no 2 MiB of RAM
+ *                      can be had: it goes as 4 KiB pages (patches/0004)
+ *   remove_without_ram  the same with no RAM at all for the eviction:
  *                      EBUSY, and device 1 stays usable
  *   remove_during_long_walk  device 1 removed half a second into a
  *                      MIGRATE_TO_RAM over 4 TiB of holes: the walk ends
@@ -504,146 +506,173 @@ TEST_F_TIMEOUT(peer, two_processes, PEER_TIMEOUT)
  * it free when idle; its debugfs directory, found from the node, is
  * vramsim or vramsim.<n>, and its stats file says the same.
  */
-#define FPA	"/sys/kernel/debug/fail_page_alloc/"
-
-static const char * const fpa_files[] = {
-	"probability", "interval", "times", "space", "verbose", "min-order",
-	"ignore-gfp-wait", "ignore-gfp-highmem", "task-filter",
-};
-
-struct fpa_saved {
-	char val[ARRAY_SIZE(fpa_files)][32];
-};
-
-static int fpa_write(const char *file, const char *val)
-{
-	char path[96];
-
-	snprintf(path, sizeof(path), FPA "%s", file);
-	return vramsim_write_file(path, val);
-}
-
-static int fpa_save(struct fpa_saved *saved)
-{
-	char path[96];
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(fpa_files); i++) {
-		snprintf(path, sizeof(path), FPA "%s", fpa_files[i]);
-		if (vramsim_read_file(path, saved->val[i], sizeof(saved->val[i])))
-			return -1;
-	}
-	return 0;
-}
-
-static void fpa_restore(const struct fpa_saved *saved)
-{
-	size_t i;
-
-	fpa_write("probability", "0");
-	for (i = 0; i < ARRAY_SIZE(fpa_files); i++)
-		fpa_write(fpa_files[i], saved->val[i]);
-}
-
-/* Every allocation of 2 MiB or more fails, as in RAM too fragmented for it. */
-static int fpa_fail_2m(void)
-{
-	return fpa_write("probability", "0") ?:
-	       fpa_write("interval", "1") ?:
-	       fpa_write("times", "-1") ?:
-	       fpa_write("space", "0") ?:
-	       fpa_write("verbose", "0") ?:
-	       fpa_write("min-order", "9") ?:
-	       fpa_write("ignore-gfp-wait", "N") ?:
-	       fpa_write("ignore-gfp-highmem", "N") ?:
-	       fpa_write("task-filter", "N") ?:
-	       fpa_write("probability", "100");
-}
-
-/* The holder: its buffer on device 1, then idle until told to check it. */
-static int holder(int fd, int advice, int ready, int go)
+/*
+ * The holder: its buffer on device 1, then idle until told to check it.
+ * With @shared, it forks once its buffer is on the device: the device THP
+ * is mapped by a PMD in two processes, as an eviction must split it in
+ * both.  After the check, the child writes its copy, and the holder's
+ * must not change (copy-on-write survives the eviction).
+ */
+static int holder(int fd, int advice, bool shared, int ready, int go)
 {
 	char *buf = map_buf(NULL, advice, SZ_2M, 0x9eb);
+	int status, ret;
 	__u64 moved = 0;
+	pid_t child = 0;
 	char c;
 
 	if (!buf || vs_migrate(fd, TO_DEV, buf, SZ_2M, &moved) || moved != SZ_2M)
 		return 3;
 	close(fd);
+	if (shared) {
+		child = fork();
+		if (child < 0)
+			return 2;
+		if (!child) {
+			if (read(go, &c, 1) != 1)
+				_exit(2);
+			ret = check(buf, SZ_2M, 0x9eb) == -1 ? 0 : 4;
+			fill(buf, SZ_2M, 0x9ed);
+			_exit(ret ?: check(buf, SZ_2M, 0x9ed) == -1 ? 0 : 4);
+		}
+	}
 	if (write(ready, "r", 1) != 1 || read(go, &c, 1) != 1)
 		return 2;
+	if (child) {
+		if (waitpid(child, &status, 0) != child || !WIFEXITED(status))
+			return 2;
+		if (WEXITSTATUS(status))
+			return 10 + WEXITSTATUS(status);
+	}
 	return check(buf, SZ_2M, 0x9eb) == -1 ? 0 : 4;
 }
 
 /*
- * Device 1 removed while an idle process maps a 2 MiB folio on it and no
- * 2 MiB of RAM can be had (fail_page_alloc at order 9 stands in for
- * fragmented RAM): a device THP moves by pfn only whole, so the removal
- * cannot finish.  It used to retry forever, its writer in D state; now it
- * gives up with EBUSY within seconds, and device 1 stays, usable.  Once
- * RAM can be had, the removal succeeds and the holder's data are intact.
- * Without THPs (nothp) the removal succeeds at once: 4 KiB pages need no
- * 2 MiB of RAM.
+ * Start a holder of a 2 MiB buffer on device 1 (shared with a child of
+ * its own if @shared) and check it is one device THP with THPs: its pid,
+ * with the pipes to it in @ready and @go.
+ */
+static pid_t start_holder(struct __test_metadata *_metadata, int fd,
+			  int advice, bool shared, int ready[2], int go[2])
+{
+	struct vramsim_stats s;
+	int status;
+	pid_t pid;
+	char c;
+
+	pid = vs_fork_paired(ready, go);
+	if (!pid)
+		_exit(holder(fd, advice, shared, ready[1], go[0]));
+	if (pid < 0)
+		return pid;
+	if (read(ready[0], &c, 1) != 1) {
+		waitpid(pid, &status, 0);
+		TH_LOG("holder failed: status %#x (3: its buffer did not move)", status);
+		return -1;
+	}
+	if (vs_stats(fd, &s))
+		return -1;
+	EXPECT_EQ(s.live_folios[VRAMSIM_NR_ORDERS - 1], advice == MADV_HUGEPAGE ? 1 : 0)
+		TH_LOG("the holder's 2 MiB is not one device THP");
+	return pid;
+}
+
+/* Let the holder (and its child) check their data, and wait for it. */
+static void end_holder(struct __test_metadata *_metadata, pid_t pid,
+		       int ready[2], int go[2])
+{
+	int status;
+
+	EXPECT_EQ(write(go[1], "gg", 2), 2);
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("holder status %#x (4: its data differ; 14: its child's)", status);
+	close(ready[0]);
+	close(go[1]);
+}
+
+/*
+ * Device 1 removed while an idle process maps a 2 MiB folio on it, and a
+ * child of its own maps it too, while no 2 MiB of RAM can be had
+ * (fail_page_alloc at order 9 stands in for fragmented RAM).  A device
+ * THP evicted by pfn moved only whole on 7.3: the removal could not
+ * finish (it gave up with EBUSY; rmmod waited for ever).  With
+ * patches/0004 the eviction moves it to 512 pages and the core splits it,
+ * and both its PMD mappings: the removal succeeds (order 9 cannot be had:
+ * this is the only way), and both processes' data are intact and their
+ * own.  Without THPs
+ * (nothp) there is nothing to split.
  */
 TEST_F_TIMEOUT(peer, remove_without_thp_ram, PEER_TIMEOUT)
 {
 	bool thp = variant->advice == MADV_HUGEPAGE;
 	struct drm_vramsim_query q;
-	int ready[2], go[2], status, err;
-	struct vramsim_stats s;
-	struct fpa_saved saved;
-	char num[8], c;
-	__u64 moved;
+	struct vs_fpa_saved saved;
+	int ready[2], go[2], err;
 	double t0;
 	pid_t pid;
-	char *buf;
 
-	if (fpa_save(&saved))
+	if (vs_fpa_save(&saved))
 		SKIP(return, "no fail_page_alloc in debugfs (CONFIG_FAIL_PAGE_ALLOC)");
-	pid = vs_fork_paired(ready, go);
-	ASSERT_GE(pid, 0);
-	if (!pid)
-		_exit(holder(self->fd[1], variant->advice, ready[1], go[0]));
-	ASSERT_EQ(read(ready[0], &c, 1), 1) {
-		waitpid(pid, &status, 0);
-		TH_LOG("holder failed: status %#x (3: its buffer did not move)", status);
-	}
-	ASSERT_EQ(vs_stats(self->fd[1], &s), 0);
-	EXPECT_EQ(s.live_folios[VRAMSIM_NR_ORDERS - 1], thp ? 1 : 0)
-		TH_LOG("the holder's 2 MiB is not one device THP");
+	pid = start_holder(_metadata, self->fd[1], variant->advice, thp, ready, go);
+	ASSERT_GT(pid, 0);
 
-	ASSERT_EQ(fpa_fail_2m(), 0);
+	ASSERT_EQ(vs_fpa_fail(9, false), 0);
 	t0 = now_s();
 	err = vramsim_set_num_devices(1);
-	fpa_restore(&saved);
+	vs_fpa_restore(&saved);
 	ksft_print_msg("removal with no 2 MiB of RAM: %s after %.1f s\n",
 		       strerror(-err), now_s() - t0);
-	if (thp) {
-		EXPECT_EQ(err, -EBUSY);
-		/* Device 1 stays, usable, and says so. */
-		ASSERT_EQ(read_param("num_devices", num, sizeof(num)), 0);
-		EXPECT_STREQ(num, "2");
-		ASSERT_EQ(vs_query(self->fd[1], &q), 0);
-		EXPECT_EQ(q.device, 1);
-		buf = map_buf(_metadata, variant->advice, SZ_2M, 0x9ec);
-		ASSERT_NE(buf, NULL);
-		EXPECT_EQ(vs_migrate(self->fd[1], TO_DEV, buf, SZ_2M, &moved), 0);
-		EXPECT_EQ(moved, SZ_2M);
-		EXPECT_EQ(check(buf, SZ_2M, 0x9ec), -1);
-		munmap(buf, SZ_2M);
-		/* With RAM to be had, it goes. */
-		EXPECT_EQ(vramsim_set_num_devices(1), 0);
-	} else {
-		EXPECT_EQ(err, 0);
-	}
+	EXPECT_EQ(err, 0);
 	EXPECT_EQ(vs_query(self->fd[1], &q), -ENODEV);
+	end_holder(_metadata, pid, ready, go);
+}
 
-	ASSERT_EQ(write(go[1], "g", 1), 1);
-	ASSERT_EQ(waitpid(pid, &status, 0), pid);
-	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		TH_LOG("holder status %#x (4: its data differ)", status);
-	close(ready[0]);
-	close(go[1]);
+/*
+ * Device 1 removed while a process maps memory on it and no RAM at all
+ * can be had for it (every page allocation with vramsim on the stack
+ * fails): the removal cannot make progress, gives up with EBUSY within
+ * seconds, and device 1 stays, usable.  Once RAM can be had, the removal
+ * succeeds and the holder's data are intact.
+ */
+TEST_F_TIMEOUT(peer, remove_without_ram, PEER_TIMEOUT)
+{
+	struct drm_vramsim_query q;
+	struct vs_fpa_saved saved;
+	int ready[2], go[2], err;
+	char num[8];
+	__u64 moved;
+	double t0;
+	char *buf;
+	pid_t pid;
+
+	if (vs_fpa_save(&saved))
+		SKIP(return, "no fail_page_alloc with a stack filter in debugfs");
+	pid = start_holder(_metadata, self->fd[1], variant->advice, false, ready, go);
+	ASSERT_GT(pid, 0);
+
+	ASSERT_EQ(vs_fpa_fail(0, true), 0);
+	t0 = now_s();
+	err = vramsim_set_num_devices(1);
+	vs_fpa_restore(&saved);
+	ksft_print_msg("removal with no RAM: %s after %.1f s\n",
+		       strerror(-err), now_s() - t0);
+	EXPECT_EQ(err, -EBUSY);
+	/* Device 1 stays, usable, and says so. */
+	ASSERT_EQ(read_param("num_devices", num, sizeof(num)), 0);
+	EXPECT_STREQ(num, "2");
+	ASSERT_EQ(vs_query(self->fd[1], &q), 0);
+	EXPECT_EQ(q.device, 1);
+	buf = map_buf(_metadata, variant->advice, SZ_2M, 0x9ec);
+	ASSERT_NE(buf, NULL);
+	EXPECT_EQ(vs_migrate(self->fd[1], TO_DEV, buf, SZ_2M, &moved), 0);
+	EXPECT_EQ(moved, SZ_2M);
+	EXPECT_EQ(check(buf, SZ_2M, 0x9ec), -1);
+	munmap(buf, SZ_2M);
+	/* With RAM to be had, it goes. */
+	EXPECT_EQ(vramsim_set_num_devices(1), 0);
+	EXPECT_EQ(vs_query(self->fd[1], &q), -ENODEV);
+	end_holder(_metadata, pid, ready, go);
 }
 
 struct long_walk {

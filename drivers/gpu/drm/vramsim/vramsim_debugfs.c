@@ -70,6 +70,7 @@ static int vramsim_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "evicted_bytes: %llu\n", s.evicted_bytes);
 	seq_printf(m, "evict_skipped: %llu\n", s.evict_skipped);
 	seq_printf(m, "evict_no_ram: %llu\n", s.evict_no_ram);
+	seq_printf(m, "evict_split: %llu\n", s.evict_split);
 	seq_printf(m, "peer_bytes: %llu\n", s.peer_bytes);
 	seq_printf(m, "device: %u\n", vdev->index);
 	return 0;

@@ -180,10 +180,12 @@ static unsigned long vramsim_block_first_page(const struct vramsim_block *vb)
  *
  * Eviction's migration: by pfn, with no VMA and no mmap lock, through
  * migrate_device_pfns().  Each device folio found moves to a RAM folio of
- * its order, 2 MiB ones whole: a device THP exists only where its VMA
- * allowed a THP when it was migrated in, and 7.3 can move it no other
- * way (migrate_device_pages() will not split a folio without a VMA, and
- * split_folio() is not exported to modules).  A folio that is locked or
+ * its order, 2 MiB ones whole where 2 MiB of RAM can be had: a device THP
+ * exists only where its VMA allowed a THP when it was migrated in.  Where
+ * none can be had, a device THP moves to 512 pages, and
+ * migrate_device_pages() splits it and every PMD that maps it
+ * (patches/0004; without it, Linux 7.3 leaves such a folio where it is,
+ * and a teardown would wait for RAM for ever).  A folio that is locked or
  * has references beyond its mappings is not collected; one for which no
  * RAM can be had stays.  Either stays in VRAM, contents untouched.
  *
@@ -193,6 +195,37 @@ static unsigned long vramsim_block_first_page(const struct vramsim_block *vb)
  * Context: process context, may sleep.
  * Return: bytes moved.
  */
+/*
+ * Order-0 RAM destinations for the @nr pages of the device folio at
+ * @spage, copied, into @dst: all of them, or none (what is allocated is
+ * given back).  A device THP moves split rather than not at all.
+ */
+static bool vramsim_evict_pages_dst(struct vramsim_vram *vram,
+				    unsigned long *dst, struct page *spage,
+				    unsigned long nr, gfp_t gfp)
+{
+	struct folio *folio;
+	unsigned long j;
+
+	for (j = 0; j < nr; j++) {
+		folio = folio_alloc(gfp, 0);
+		if (!folio)
+			break;
+		folio_lock(folio);
+		vramsim_copy_from_vram(vram, &folio->page, spage + j, 1);
+		dst[j] = migrate_pfn(folio_pfn(folio));
+	}
+	if (j == nr)
+		return true;
+	while (j--) {
+		folio = page_folio(migrate_pfn_to_page(dst[j]));
+		folio_unlock(folio);
+		folio_put(folio);
+		dst[j] = 0;
+	}
+	return false;
+}
+
 static u64 vramsim_migrate_pfns_to_ram(struct vramsim_vram *vram,
 				       unsigned long pfn, unsigned long npages,
 				       bool may_fail, unsigned long *moved_map)
@@ -231,6 +264,12 @@ static u64 vramsim_migrate_pfns_to_ram(struct vramsim_vram *vram,
 		nr = 1UL << order;
 		folio = folio_alloc(order ? gfp9 : gfp0, order);
 		if (!folio) {
+			if (order && nr <= npages - i &&
+			    vramsim_evict_pages_dst(vram, &w->dst[i], spage, nr,
+						    gfp0)) {
+				atomic64_inc(&vram->stats.evict_split);
+				continue;
+			}
 			atomic64_add(nr, &vram->stats.evict_no_ram);
 			continue;
 		}
@@ -343,16 +382,16 @@ static u64 vramsim_evict_pinned(struct vramsim_vram *vram,
 /*
  * Say what an eviction for teardown waits for: blocks still in use, and
  * of the pages it tried since @no_ram and @skipped were read, those for
- * which no RAM could be had (a device THP moves only whole, so it needs
- * 2 MiB of contiguous RAM) and the others, which a fault, a migration or
- * a reference held elsewhere kept.
+ * which no RAM could be had (not even 4 KiB pages for a device THP) and
+ * the others, which a fault, a migration or a reference held elsewhere
+ * kept.
  */
 static void vramsim_evict_report(struct vramsim_vram *vram, unsigned long left,
 				 const char *what, s64 no_ram, s64 skipped)
 {
 	no_ram = atomic64_read(&vram->stats.evict_no_ram) - no_ram;
 	skipped = atomic64_read(&vram->stats.evict_skipped) - skipped;
-	dev_warn(vram->dev, "eviction %s %lu blocks (%llu MiB in use): %lld page moves found no RAM (a device THP needs 2 MiB of it), %lld were held by a fault, a migration or a reference\n",
+	dev_warn(vram->dev, "eviction %s %lu blocks (%llu MiB in use): %lld page moves found no RAM, %lld were held by a fault, a migration or a reference\n",
 		 what, left,
 		 (vram->mm.size - vramsim_vram_free_bytes(vram)) >> 20,
 		 no_ram, max(skipped - no_ram, 0));

@@ -856,6 +856,7 @@ void vramsim_vram_get_stats(struct vramsim_vram *vram,
 	stats->evicted_bytes = atomic64_read(&c->evicted_bytes);
 	stats->evict_skipped = atomic64_read(&c->evict_skipped);
 	stats->evict_no_ram = atomic64_read(&c->evict_no_ram);
+	stats->evict_split = atomic64_read(&c->evict_split);
 	stats->peer_bytes = atomic64_read(&c->peer_bytes);
 }
 EXPORT_SYMBOL_IF_KUNIT(vramsim_vram_get_stats);
@@ -881,7 +882,8 @@ void vramsim_vram_print(struct vramsim_vram *vram, struct drm_printer *p)
 	drm_printf(p, "evict: %s evictions: %llu evicted_bytes: %llu evict_skipped: %llu\n",
 		   str_on_off(vram->evict), s.evictions, s.evicted_bytes,
 		   s.evict_skipped);
-	drm_printf(p, "evict_no_ram: %llu\n", s.evict_no_ram);
+	drm_printf(p, "evict_no_ram: %llu evict_split: %llu\n",
+		   s.evict_no_ram, s.evict_split);
 	drm_printf(p, "peer_bytes: %llu\n", s.peer_bytes);
 	drm_printf(p, "order      live    allocs     frees\n");
 	for (i = 0; i < VRAMSIM_NR_ORDERS; i++)

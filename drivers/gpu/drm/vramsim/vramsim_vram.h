@@ -197,6 +197,7 @@ struct vramsim_pcpu_counters {
  * @evict_skipped: device pages an eviction found in use but could not move
  *	(locked by a migration or fault, an extra reference, no RAM)
  * @evict_no_ram: of those, the pages for which no RAM could be had
+ * @evict_split: device THPs evicted as 512 pages, no 2 MiB of RAM to be had
  * @peer_bytes: bytes migrated into this VRAM directly from another's
  */
 struct vramsim_counters {
@@ -209,6 +210,7 @@ struct vramsim_counters {
 	atomic64_t evicted_bytes;
 	atomic64_t evict_skipped;
 	atomic64_t evict_no_ram;
+	atomic64_t evict_split;
 	atomic64_t peer_bytes;
 };
 
@@ -226,6 +228,7 @@ struct vramsim_counters {
  * @evicted_bytes: bytes evicted to system memory
  * @evict_skipped: device pages an eviction found in use but could not move
  * @evict_no_ram: of those, the pages for which no RAM could be had
+ * @evict_split: device THPs an eviction moved as 512 pages (no 2 MiB of RAM)
  * @peer_bytes: bytes migrated in directly from another VRAM
  *
  * Filled by vramsim_vram_get_stats(); counts are since the VRAM was
@@ -245,6 +248,7 @@ struct vramsim_vram_stats {
 	u64 evicted_bytes;
 	u64 evict_skipped;
 	u64 evict_no_ram;
+	u64 evict_split;
 	u64 peer_bytes;
 };
 
