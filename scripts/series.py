@@ -77,14 +77,16 @@ DATE = '2026-11-27T00:00:00+00:00'
 
 # What the kernel does with a freed device folio, at each point of the
 # series: the macros the out-of-tree Makefile's conftests would define.
+# VRAMSIM_PFN_SPLIT (patches/0004) is there from before the driver on.
 STATE_MACROS = [
-    set(),
-    {'VRAMSIM_INIT_RESETS'},
-    {'VRAMSIM_INIT_RESETS', 'VRAMSIM_WALK_HELD'},
-    {'VRAMSIM_INIT_RESETS', 'VRAMSIM_WALK_HELD', 'VRAMSIM_FOLIO_RESET'},
+    {'VRAMSIM_PFN_SPLIT'},
+    {'VRAMSIM_PFN_SPLIT', 'VRAMSIM_INIT_RESETS'},
+    {'VRAMSIM_PFN_SPLIT', 'VRAMSIM_INIT_RESETS', 'VRAMSIM_WALK_HELD'},
+    {'VRAMSIM_PFN_SPLIT', 'VRAMSIM_INIT_RESETS', 'VRAMSIM_WALK_HELD',
+     'VRAMSIM_FOLIO_RESET'},
 ]
 ALL_MACROS = {'VRAMSIM_CORE_PREPARES', 'VRAMSIM_INIT_RESETS', 'VRAMSIM_WALK_HELD',
-              'VRAMSIM_FOLIO_RESET', 'VRAMSIM_SOURCES_UNKNOWN'}
+              'VRAMSIM_FOLIO_RESET', 'VRAMSIM_SOURCES_UNKNOWN', 'VRAMSIM_PFN_SPLIT'}
 
 # The selftests: the kselftest-harness suites of tools/testing/vramsim.
 SELFTESTS = ['vramsim_migrate_test', 'vramsim_mm_test', 'vramsim_race_test',

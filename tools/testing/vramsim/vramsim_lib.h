@@ -626,19 +626,26 @@ static inline int vramsim_set_num_devices(int n)
 
 /*
  * fail_page_alloc (CONFIG_FAIL_PAGE_ALLOC), for the tests of memory that
- * cannot be had: its settings are saved, changed and put back.
+ * cannot be had: vs_fpa_fail() saves its settings and arms it,
+ * vs_fpa_restore() puts them back.  A test restores before it can fail;
+ * its fixture's teardown restores too (a no-op if nothing is armed), for
+ * a test that failed in between.
  */
 #define VS_FPA	"/sys/kernel/debug/fail_page_alloc/"
 
 static const char * const vs_fpa_files[] = {
 	"probability", "interval", "times", "space", "verbose", "min-order",
 	"ignore-gfp-wait", "ignore-gfp-highmem", "task-filter",
+	/* The stack filter: CONFIG_FAULT_INJECTION_STACKTRACE_FILTER. */
 	"require-start", "require-end", "stacktrace-depth",
 };
 
-struct vs_fpa_saved {
+#define VS_FPA_FILTER	9	/* the first of the stack filter's files */
+
+static struct {
+	bool armed;
 	char val[ARRAY_SIZE(vs_fpa_files)][32];
-};
+} vs_fpa;
 
 static inline int vs_fpa_write(const char *file, const char *val)
 {
@@ -648,57 +655,92 @@ static inline int vs_fpa_write(const char *file, const char *val)
 	return vramsim_write_file(path, val);
 }
 
-/* 0, or -1 if there is no fail_page_alloc with a stack filter to save. */
-static inline int vs_fpa_save(struct vs_fpa_saved *saved)
+/* Is there fail_page_alloc, with (@filter) its stack filter? */
+static inline bool vs_fpa_available(bool filter)
 {
 	char path[96];
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(vs_fpa_files); i++) {
+	for (i = 0; i < (filter ? ARRAY_SIZE(vs_fpa_files) : VS_FPA_FILTER); i++) {
 		snprintf(path, sizeof(path), VS_FPA "%s", vs_fpa_files[i]);
-		if (vramsim_read_file(path, saved->val[i], sizeof(saved->val[i])))
-			return -1;
+		if (access(path, W_OK))
+			return false;
 	}
-	return 0;
+	return true;
 }
 
-static inline void vs_fpa_restore(const struct vs_fpa_saved *saved)
+static inline void vs_fpa_restore(void)
 {
 	size_t i;
 
+	if (!vs_fpa.armed)
+		return;
 	vs_fpa_write("probability", "0");
 	for (i = 0; i < ARRAY_SIZE(vs_fpa_files); i++)
-		vs_fpa_write(vs_fpa_files[i], saved->val[i]);
+		if (vs_fpa.val[i][0])
+			vs_fpa_write(vs_fpa_files[i], vs_fpa.val[i]);
+	vs_fpa.armed = false;
+}
+
+/*
+ * The vramsim module's text, [*@start, *@end): from its first function to
+ * the first symbol after its last one (kallsyms lists no ends).  0, or -1
+ * if /proc/kallsyms has no address for it (kptr_restrict).
+ */
+static inline int vs_vramsim_text(unsigned long long *start,
+				  unsigned long long *end)
+{
+	unsigned long long lo = ~0ULL, hi = 0, next = ~0ULL, a;
+	char line[256], type;
+	int pass;
+	FILE *f;
+
+	for (pass = 0; pass < 2; pass++) {
+		f = fopen("/proc/kallsyms", "r");
+		if (!f)
+			return -1;
+		while (fgets(line, sizeof(line), f)) {
+			bool ours = strstr(line, "[vramsim]");
+
+			if (sscanf(line, "%llx %c", &a, &type) != 2 || !a)
+				continue;
+			if (!pass && ours && (type == 't' || type == 'T')) {
+				lo = a < lo ? a : lo;
+				hi = a > hi ? a : hi;
+			} else if (pass && !ours && a > hi && a < next) {
+				next = a;
+			}
+		}
+		fclose(f);
+		if (lo >= hi)
+			return -1;
+	}
+	*start = lo;
+	/* A last function longer than 64 KiB would be news. */
+	*end = next < hi + (64 << 10) ? next : hi + (64 << 10);
+	return 0;
 }
 
 /*
  * Every page allocation of order @min_order or more fails from now on;
  * with @vramsim_only, only those with the vramsim module's text on the
- * stack (the stack filter).  0 or -1.
+ * stack (the stack filter).  0, or -1 (restored).
  */
 static inline int vs_fpa_fail(unsigned int min_order, bool vramsim_only)
 {
-	unsigned long long lo = ~0ULL, hi = 0, a;
-	char line[256], buf[32], type;
-	FILE *f;
+	unsigned long long lo = 0, hi = ~0ULL;
+	char path[96], buf[32];
+	size_t i;
 
-	if (vramsim_only) {
-		f = fopen("/proc/kallsyms", "r");
-		if (!f)
-			return -1;
-		while (fgets(line, sizeof(line), f)) {
-			if (!strstr(line, "[vramsim]") ||
-			    sscanf(line, "%llx %c", &a, &type) != 2 || !a ||
-			    (type != 't' && type != 'T'))
-				continue;
-			lo = a < lo ? a : lo;
-			hi = a > hi ? a : hi;
+	if (vramsim_only && vs_vramsim_text(&lo, &hi))
+		return -1;
+	if (!vs_fpa.armed) {
+		for (i = 0; i < ARRAY_SIZE(vs_fpa_files); i++) {
+			snprintf(path, sizeof(path), VS_FPA "%s", vs_fpa_files[i]);
+			if (vramsim_read_file(path, vs_fpa.val[i], sizeof(vs_fpa.val[i])))
+				vs_fpa.val[i][0] = 0;
 		}
-		fclose(f);
-		if (lo >= hi)
-			return -1;
-		/* Past the last function's start: its end is not listed. */
-		hi += 16 << 10;
+		vs_fpa.armed = true;
 	}
 	snprintf(buf, sizeof(buf), "%u", min_order);
 	if (vs_fpa_write("probability", "0") || vs_fpa_write("interval", "1") ||
@@ -707,17 +749,22 @@ static inline int vs_fpa_fail(unsigned int min_order, bool vramsim_only)
 	    vs_fpa_write("ignore-gfp-wait", "N") ||
 	    vs_fpa_write("ignore-gfp-highmem", "N") ||
 	    vs_fpa_write("task-filter", "N"))
-		return -1;
-	if (vramsim_only) {
+		goto fail;
+	/* Without the filter, no range left by an earlier run either. */
+	if (vramsim_only || vs_fpa_available(true)) {
 		snprintf(buf, sizeof(buf), "%#llx", lo);
 		if (vs_fpa_write("require-start", buf) ||
 		    vs_fpa_write("stacktrace-depth", "32"))
-			return -1;
+			goto fail;
 		snprintf(buf, sizeof(buf), "%#llx", hi);
 		if (vs_fpa_write("require-end", buf))
-			return -1;
+			goto fail;
 	}
-	return vs_fpa_write("probability", "100");
+	if (!vs_fpa_write("probability", "100"))
+		return 0;
+fail:
+	vs_fpa_restore();
+	return -1;
 }
 
 #endif /* _VRAMSIM_LIB_H_ */

@@ -107,6 +107,8 @@ FIXTURE_TEARDOWN(peer)
 	struct vramsim_stats s;
 	int i;
 
+	/* A test that failed with fail_page_alloc armed: let RAM be had. */
+	vs_fpa_restore();
 	/* A test that removed device 1 and failed half way: put it back. */
 	EXPECT_EQ(vramsim_set_num_devices(2), 0);
 	for (i = 0; i < 2; i++) {
@@ -607,12 +609,11 @@ TEST_F_TIMEOUT(peer, remove_without_thp_ram, PEER_TIMEOUT)
 {
 	bool thp = variant->advice == MADV_HUGEPAGE;
 	struct drm_vramsim_query q;
-	struct vs_fpa_saved saved;
 	int ready[2], go[2], err;
 	double t0;
 	pid_t pid;
 
-	if (vs_fpa_save(&saved))
+	if (!vs_fpa_available(false))
 		SKIP(return, "no fail_page_alloc in debugfs (CONFIG_FAIL_PAGE_ALLOC)");
 	pid = start_holder(_metadata, self->fd[1], variant->advice, thp, ready, go);
 	ASSERT_GT(pid, 0);
@@ -620,7 +621,7 @@ TEST_F_TIMEOUT(peer, remove_without_thp_ram, PEER_TIMEOUT)
 	ASSERT_EQ(vs_fpa_fail(9, false), 0);
 	t0 = now_s();
 	err = vramsim_set_num_devices(1);
-	vs_fpa_restore(&saved);
+	vs_fpa_restore();
 	ksft_print_msg("removal with no 2 MiB of RAM: %s after %.1f s\n",
 		       strerror(-err), now_s() - t0);
 	EXPECT_EQ(err, 0);
@@ -637,8 +638,9 @@ TEST_F_TIMEOUT(peer, remove_without_thp_ram, PEER_TIMEOUT)
  */
 TEST_F_TIMEOUT(peer, remove_without_ram, PEER_TIMEOUT)
 {
+	unsigned long long text_start, text_end;
+	struct vramsim_stats s0, s1;
 	struct drm_vramsim_query q;
-	struct vs_fpa_saved saved;
 	int ready[2], go[2], err;
 	char num[8];
 	__u64 moved;
@@ -646,23 +648,28 @@ TEST_F_TIMEOUT(peer, remove_without_ram, PEER_TIMEOUT)
 	char *buf;
 	pid_t pid;
 
-	if (vs_fpa_save(&saved))
+	if (!vs_fpa_available(true))
 		SKIP(return, "no fail_page_alloc with a stack filter in debugfs");
+	if (vs_vramsim_text(&text_start, &text_end))
+		SKIP(return, "no address of vramsim's text in /proc/kallsyms");
 	pid = start_holder(_metadata, self->fd[1], variant->advice, false, ready, go);
 	ASSERT_GT(pid, 0);
+	ASSERT_EQ(vs_stats(self->fd[1], &s0), 0);
 
 	ASSERT_EQ(vs_fpa_fail(0, true), 0);
 	t0 = now_s();
 	err = vramsim_set_num_devices(1);
-	vs_fpa_restore(&saved);
+	vs_fpa_restore();
 	ksft_print_msg("removal with no RAM: %s after %.1f s\n",
 		       strerror(-err), now_s() - t0);
 	EXPECT_EQ(err, -EBUSY);
-	/* Device 1 stays, usable, and says so. */
+	/* Device 1 stays, usable, and says so: no RAM was the reason. */
 	ASSERT_EQ(read_param("num_devices", num, sizeof(num)), 0);
 	EXPECT_STREQ(num, "2");
 	ASSERT_EQ(vs_query(self->fd[1], &q), 0);
 	EXPECT_EQ(q.device, 1);
+	ASSERT_EQ(vs_stats(self->fd[1], &s1), 0);
+	EXPECT_GT(s1.evict_no_ram, s0.evict_no_ram);
 	buf = map_buf(_metadata, variant->advice, SZ_2M, 0x9ec);
 	ASSERT_NE(buf, NULL);
 	EXPECT_EQ(vs_migrate(self->fd[1], TO_DEV, buf, SZ_2M, &moved), 0);

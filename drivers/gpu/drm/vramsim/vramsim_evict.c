@@ -168,37 +168,12 @@ static unsigned long vramsim_block_first_page(const struct vramsim_block *vb)
 }
 
 /*
- * vramsim_migrate_pfns_to_ram() - move the device folios at some pfns to RAM
- * @vram: the VRAM
- * @pfn: first pfn, the start of a run of adjacent blocks in use that the
- *	caller pinned, all in one 2 MiB region
- * @npages: number of pfns, at most a region's
- * @may_fail: RAM for the folios is not worth an OOM kill or a long wait
- *	(an eviction an allocation asked for, not the teardown's)
- * @moved_map: if not NULL, a bitmap of the region's pages: the bit of every
- *	page that moved is set
- *
- * Eviction's migration: by pfn, with no VMA and no mmap lock, through
- * migrate_device_pfns().  Each device folio found moves to a RAM folio of
- * its order, 2 MiB ones whole where 2 MiB of RAM can be had: a device THP
- * exists only where its VMA allowed a THP when it was migrated in.  Where
- * none can be had, a device THP moves to 512 pages, and
- * migrate_device_pages() splits it and every PMD that maps it
- * (patches/0004; without it, Linux 7.3 leaves such a folio where it is,
- * and a teardown would wait for RAM for ever).  A folio that is locked or
- * has references beyond its mappings is not collected; one for which no
- * RAM can be had stays.  Either stays in VRAM, contents untouched.
- *
- * Only for pfns of blocks in use (see the top of this file): the walk trusts
- * page_folio() of every pfn.
- *
- * Context: process context, may sleep.
- * Return: bytes moved.
- */
-/*
  * Order-0 RAM destinations for the @nr pages of the device folio at
  * @spage, copied, into @dst: all of them, or none (what is allocated is
- * given back).  A device THP moves split rather than not at all.
+ * given back).  A device THP moves split rather than not at all, on a
+ * kernel whose migrate_device_pages() splits one migrated by pfn
+ * (VRAMSIM_PFN_SPLIT); on one that does not, the pages would be copied
+ * for nothing, every time a teardown retries.
  */
 static bool vramsim_evict_pages_dst(struct vramsim_vram *vram,
 				    unsigned long *dst, struct page *spage,
@@ -207,6 +182,9 @@ static bool vramsim_evict_pages_dst(struct vramsim_vram *vram,
 	struct folio *folio;
 	unsigned long j;
 
+#ifndef VRAMSIM_PFN_SPLIT
+	return false;
+#endif
 	for (j = 0; j < nr; j++) {
 		folio = folio_alloc(gfp, 0);
 		if (!folio)
@@ -226,17 +204,48 @@ static bool vramsim_evict_pages_dst(struct vramsim_vram *vram,
 	return false;
 }
 
+/*
+ * vramsim_migrate_pfns_to_ram() - move the device folios at some pfns to RAM
+ * @vram: the VRAM
+ * @pfn: first pfn, the start of a run of adjacent blocks in use that the
+ *	caller pinned, all in one 2 MiB region
+ * @npages: number of pfns, at most a region's
+ * @may_fail: RAM for the folios is not worth an OOM kill or a long wait
+ *	(an eviction an allocation asked for, not the teardown's)
+ * @moved_map: if not NULL, a bitmap of the region's pages: the bit of every
+ *	page that moved is set
+ *
+ * Eviction's migration: by pfn, with no VMA and no mmap lock, through
+ * migrate_device_pfns().  Each device folio found moves to a RAM folio of
+ * its order, 2 MiB ones whole where 2 MiB of RAM can be had: a device THP
+ * exists only where its VMA allowed a THP when it was migrated in.  Where
+ * none can be had, a device THP moves to 512 pages, and
+ * migrate_device_pages() splits it and every PMD that maps it ("mm/
+ * migrate_device: split device THPs migrated by pfn"; Linux 7.3 leaves
+ * such a folio where it is, and a teardown waits for RAM for ever).  A folio that is locked or
+ * has references beyond its mappings is not collected; one for which no
+ * RAM can be had stays.  Either stays in VRAM, contents untouched.
+ *
+ * Only for pfns of blocks in use (see the top of this file): the walk trusts
+ * page_folio() of every pfn.
+ *
+ * Context: process context, may sleep.
+ * Return: bytes moved.
+ */
 static u64 vramsim_migrate_pfns_to_ram(struct vramsim_vram *vram,
 				       unsigned long pfn, unsigned long npages,
 				       bool may_fail, unsigned long *moved_map)
 {
 	gfp_t gfp0 = GFP_HIGHUSER_MOVABLE |
 		     (may_fail ? __GFP_NORETRY | __GFP_NOWARN : 0);
-	/* Teardown compacts and retries for its 2 MiB, but never OOM-kills. */
+	/*
+	 * Teardown compacts and retries for a THP's 2 MiB, but never
+	 * OOM-kills for them; its 4 KiB pages may (a removal must end).
+	 */
 	gfp_t gfp9 = GFP_TRANSHUGE | __GFP_NOWARN |
 		     (may_fail ? 0 : __GFP_RETRY_MAYFAIL);
+	unsigned long i, nr, split = ULONG_MAX;
 	struct vramsim_window *w;
-	unsigned long i, nr;
 	unsigned int hold;
 	u64 moved;
 
@@ -264,10 +273,9 @@ static u64 vramsim_migrate_pfns_to_ram(struct vramsim_vram *vram,
 		nr = 1UL << order;
 		folio = folio_alloc(order ? gfp9 : gfp0, order);
 		if (!folio) {
-			if (order && nr <= npages - i &&
-			    vramsim_evict_pages_dst(vram, &w->dst[i], spage, nr,
-						    gfp0)) {
-				atomic64_inc(&vram->stats.evict_split);
+			if (order && vramsim_evict_pages_dst(vram, &w->dst[i],
+							     spage, nr, gfp0)) {
+				split = i;
 				continue;
 			}
 			atomic64_add(nr, &vram->stats.evict_no_ram);
@@ -290,6 +298,13 @@ static u64 vramsim_migrate_pfns_to_ram(struct vramsim_vram *vram,
 		msleep(hold);
 
 	migrate_device_pages(w->src, w->dst, npages);
+	/*
+	 * The core split the THP if it filled the entries of its pieces
+	 * (else it stays, whole: an extra reference).  One THP at most: the
+	 * pfns are one region's.
+	 */
+	if (split < npages && w->src[split + 1])
+		atomic64_inc(&vram->stats.evict_split);
 	moved = vramsim_moved_bytes(w->src, w->dst, npages);
 	for (i = 0; moved_map && i < npages; i++) {
 		unsigned long bit = (pfn + i) & (VRAMSIM_REGION_PAGES - 1);
