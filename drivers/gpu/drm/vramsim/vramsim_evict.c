@@ -170,10 +170,9 @@ static unsigned long vramsim_block_first_page(const struct vramsim_block *vb)
 /*
  * Order-0 RAM destinations for the @nr pages of the device folio at
  * @spage, copied, into @dst: all of them, or none (what is allocated is
- * given back).  A device THP moves split rather than not at all, on a
- * kernel whose migrate_device_pages() splits one migrated by pfn
- * (VRAMSIM_PFN_SPLIT); on one that does not, the pages would be copied
- * for nothing, every time a teardown retries.
+ * given back).  A device THP moves split rather than not at all:
+ * migrate_device_pages() splits every PMD migration entry of it, then the
+ * folio.
  */
 static bool vramsim_evict_pages_dst(struct vramsim_vram *vram,
 				    unsigned long *dst, struct page *spage,
@@ -183,6 +182,10 @@ static bool vramsim_evict_pages_dst(struct vramsim_vram *vram,
 	unsigned long j;
 
 #ifndef VRAMSIM_PFN_SPLIT
+	/*
+	 * This kernel's migrate_device_pages() does not split: the pages
+	 * would be copied for nothing, every time a teardown retries.
+	 */
 	return false;
 #endif
 	for (j = 0; j < nr; j++) {
