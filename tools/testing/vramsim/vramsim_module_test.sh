@@ -46,7 +46,7 @@ check "debugfs stats file: every key, the defaults, device 0" sh -c "
 	grep -qx 'prepare: $default' \$f && grep -qx 'vram_size: 536870912' \$f &&
 	grep -qx 'vram_free: 536870912' \$f && grep -qx 'pending_frees: 0' \$f &&
 	grep -qx 'live_folios: 0 0 0 0 0 0 0 0 0 0' \$f && grep -qx 'device: 0' \$f &&
-	[ \$(grep -c '^[a-z_]*: [0-9][0-9 ]*\$' \$f) = 13 ]"
+	[ \$(grep -c '^[a-z_]*: [0-9][0-9 ]*\$' \$f) = 14 ]"
 check "in-kernel alloc/free of 512 order-0 and 8 order-9 folios" sh -c "
 	echo '0 512' > $VRAMSIM_DEBUGFS/bench && echo '9 8' > $VRAMSIM_DEBUGFS/bench &&
 	grep -q 'free: 512MiB' $VRAMSIM_DEBUGFS/vram"
