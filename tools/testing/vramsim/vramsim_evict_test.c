@@ -139,6 +139,23 @@ FIXTURE_TEARDOWN(evict)
 }
 
 /*
+ * The buffers of the oversubscribe tests: @old, the VRAM's size, filled
+ * with @salt and moved to the device (*@moved says how much), and @buf,
+ * twice that, filled with @salt + 1, in RAM.  0 or -errno.
+ */
+static int oversubscribe_buffers(int fd, size_t vram, int advice, __u64 salt,
+				 char **old, char **buf, __u64 *moved)
+{
+	*old = vramsim_map_aligned(vram, advice);
+	*buf = vramsim_map_aligned(2 * vram, advice);
+	if (!*old || !*buf)
+		return -ENOMEM;
+	fill(*old, vram, salt);
+	fill(*buf, 2 * vram, salt + 1);
+	return vs_migrate(fd, TO_DEV, *old, vram, moved);
+}
+
+/*
  * Old data out, new data in.  The VRAM full of an older buffer, a second
  * one of twice the VRAM goes to the device: the older one is evicted whole
  * (to RAM, as THPs where it was THPs), the newer one moves as far as the
@@ -152,14 +169,8 @@ TEST_F_TIMEOUT(evict, oversubscribe, EVICT_TIMEOUT)
 	__u64 moved = 0;
 	char *old, *buf;
 
-	old = vramsim_map_aligned(vram, variant->advice);
-	buf = vramsim_map_aligned(len, variant->advice);
-	ASSERT_NE(old, NULL);
-	ASSERT_NE(buf, NULL);
-	fill(old, vram, 20);
-	fill(buf, len, 21);
-
-	ASSERT_EQ(vs_migrate(self->fd, TO_DEV, old, vram, &moved), 0);
+	ASSERT_EQ(oversubscribe_buffers(self->fd, vram, variant->advice, 20,
+					&old, &buf, &moved), 0);
 	EXPECT_EQ(moved, vram);
 	ASSERT_EQ(vs_stats(self->fd, &mid), 0);
 	EXPECT_EQ(mid.evictions, self->s.evictions);
@@ -209,13 +220,8 @@ TEST_F_TIMEOUT(evict, oversubscribe_without_thp_ram, EVICT_TIMEOUT)
 
 	if (!vs_fpa_available(false))
 		SKIP(return, "no fail_page_alloc in debugfs (CONFIG_FAIL_PAGE_ALLOC)");
-	old = vramsim_map_aligned(vram, variant->advice);
-	buf = vramsim_map_aligned(len, variant->advice);
-	ASSERT_NE(old, NULL);
-	ASSERT_NE(buf, NULL);
-	fill(old, vram, 22);
-	fill(buf, len, 23);
-	ASSERT_EQ(vs_migrate(self->fd, TO_DEV, old, vram, &moved), 0);
+	ASSERT_EQ(oversubscribe_buffers(self->fd, vram, variant->advice, 22,
+					&old, &buf, &moved), 0);
 	EXPECT_EQ(moved, vram);
 
 	/* The child maps the old buffer's device folios too. */

@@ -594,6 +594,27 @@ static void end_holder(struct __test_metadata *_metadata, pid_t pid,
 }
 
 /*
+ * Remove device 1 with fail_page_alloc failing every page allocation from
+ * order @min_order up (@vramsim_only: only those with vramsim on the
+ * stack), and say how it went: *@err is the write's 0 or -errno.  False
+ * if fail_page_alloc could not be armed.
+ */
+static bool remove_without(unsigned int min_order, bool vramsim_only,
+			   const char *what, int *err)
+{
+	double t0;
+
+	if (vs_fpa_fail(min_order, vramsim_only))
+		return false;
+	t0 = now_s();
+	*err = vramsim_set_num_devices(1);
+	vs_fpa_restore();
+	ksft_print_msg("removal with no %s: %s after %.1f s\n", what,
+		       strerror(-*err), now_s() - t0);
+	return true;
+}
+
+/*
  * Device 1 removed while an idle process maps a 2 MiB folio on it, and a
  * child of its own maps it too, while no 2 MiB of RAM can be had
  * (fail_page_alloc at order 9 stands in for fragmented RAM).  A device
@@ -610,7 +631,6 @@ TEST_F_TIMEOUT(peer, remove_without_thp_ram, PEER_TIMEOUT)
 	bool thp = variant->advice == MADV_HUGEPAGE;
 	struct drm_vramsim_query q;
 	int ready[2], go[2], err;
-	double t0;
 	pid_t pid;
 
 	if (!vs_fpa_available(false))
@@ -618,12 +638,7 @@ TEST_F_TIMEOUT(peer, remove_without_thp_ram, PEER_TIMEOUT)
 	pid = start_holder(_metadata, self->fd[1], variant->advice, thp, ready, go);
 	ASSERT_GT(pid, 0);
 
-	ASSERT_EQ(vs_fpa_fail(9, false), 0);
-	t0 = now_s();
-	err = vramsim_set_num_devices(1);
-	vs_fpa_restore();
-	ksft_print_msg("removal with no 2 MiB of RAM: %s after %.1f s\n",
-		       strerror(-err), now_s() - t0);
+	ASSERT_TRUE(remove_without(9, false, "2 MiB of RAM", &err));
 	EXPECT_EQ(err, 0);
 	EXPECT_EQ(vs_query(self->fd[1], &q), -ENODEV);
 	end_holder(_metadata, pid, ready, go);
@@ -644,7 +659,6 @@ TEST_F_TIMEOUT(peer, remove_without_ram, PEER_TIMEOUT)
 	int ready[2], go[2], err;
 	char num[8];
 	__u64 moved;
-	double t0;
 	char *buf;
 	pid_t pid;
 
@@ -656,12 +670,7 @@ TEST_F_TIMEOUT(peer, remove_without_ram, PEER_TIMEOUT)
 	ASSERT_GT(pid, 0);
 	ASSERT_EQ(vs_stats(self->fd[1], &s0), 0);
 
-	ASSERT_EQ(vs_fpa_fail(0, true), 0);
-	t0 = now_s();
-	err = vramsim_set_num_devices(1);
-	vs_fpa_restore();
-	ksft_print_msg("removal with no RAM: %s after %.1f s\n",
-		       strerror(-err), now_s() - t0);
+	ASSERT_TRUE(remove_without(0, true, "RAM", &err));
 	EXPECT_EQ(err, -EBUSY);
 	/* Device 1 stays, usable, and says so: no RAM was the reason. */
 	ASSERT_EQ(read_param("num_devices", num, sizeof(num)), 0);

@@ -266,3 +266,26 @@ u64 vramsim_moved_bytes(const unsigned long *src, const unsigned long *dst,
 	}
 	return bytes;
 }
+
+/**
+ * vramsim_put_dst() - give back destination folios a window will not use
+ * @dst: the window's destinations (device or RAM folios, locked, with a
+ *	reference, as the allocation handed them out)
+ * @n: entries
+ *
+ * Unlocks and puts every folio in @dst[0..@n) and clears the entries.
+ */
+void vramsim_put_dst(unsigned long *dst, unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		struct page *page = migrate_pfn_to_page(dst[i]);
+
+		if (page) {
+			folio_unlock(page_folio(page));
+			folio_put(page_folio(page));
+		}
+		dst[i] = 0;
+	}
+}

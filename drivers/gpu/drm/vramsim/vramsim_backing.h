@@ -46,5 +46,6 @@ void vramsim_copy_from_vram(struct vramsim_vram *vram, struct page *dpage,
 			    struct page *spage, unsigned long nr);
 u64 vramsim_moved_bytes(const unsigned long *src, const unsigned long *dst,
 			unsigned long npages);
+void vramsim_put_dst(unsigned long *dst, unsigned long n);
 
 #endif /* _VRAMSIM_BACKING_H_ */

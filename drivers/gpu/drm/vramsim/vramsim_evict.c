@@ -198,12 +198,7 @@ static bool vramsim_evict_pages_dst(struct vramsim_vram *vram,
 	}
 	if (j == nr)
 		return true;
-	while (j--) {
-		folio = page_folio(migrate_pfn_to_page(dst[j]));
-		folio_unlock(folio);
-		folio_put(folio);
-		dst[j] = 0;
-	}
+	vramsim_put_dst(dst, j);
 	return false;
 }
 
@@ -225,9 +220,10 @@ static bool vramsim_evict_pages_dst(struct vramsim_vram *vram,
  * none can be had, a device THP moves to 512 pages, and
  * migrate_device_pages() splits it and every PMD that maps it ("mm/
  * migrate_device: split device THPs migrated by pfn"; Linux 7.3 leaves
- * such a folio where it is, and a teardown waits for RAM for ever).  A folio that is locked or
- * has references beyond its mappings is not collected; one for which no
- * RAM can be had stays.  Either stays in VRAM, contents untouched.
+ * such a folio where it is, and a teardown waits for RAM for ever).  A
+ * folio that is locked or has references beyond its mappings is not
+ * collected; one for which no RAM can be had stays.  Either stays in
+ * VRAM, contents untouched.
  *
  * Only for pfns of blocks in use (see the top of this file): the walk trusts
  * page_folio() of every pfn.

@@ -57,22 +57,6 @@ static gfp_t vramsim_thp_gfp(struct vm_area_struct *vma)
 	return gfp | __GFP_NOWARN;
 }
 
-/* Give back destination folios a window will not use (device or RAM). */
-static void vramsim_put_dst(unsigned long *dst, unsigned long n)
-{
-	unsigned long i;
-
-	for (i = 0; i < n; i++) {
-		struct page *page = migrate_pfn_to_page(dst[i]);
-
-		if (page) {
-			folio_unlock(page_folio(page));
-			folio_put(page_folio(page));
-		}
-		dst[i] = 0;
-	}
-}
-
 /*
  * Why the ioctls never give a THP 4 KiB destinations.
  *
