@@ -241,6 +241,51 @@ void vramsim_copy_from_vram(struct vramsim_vram *vram, struct page *dpage,
 }
 
 /**
+ * vramsim_backing_read() - a device access reading a device page
+ * @vram: the VRAM
+ * @pfn: the device page, in @vram (vramsim_vram_has_pfn())
+ * @dst: a page-sized kernel buffer
+ *
+ * The contents live in the page's backing page: a device-private page has
+ * no kernel mapping of its own.
+ *
+ * Context: any; does not sleep.  The caller keeps the page in use (a
+ * mirror entry, which an unmap invalidates before the page can be freed).
+ */
+void vramsim_backing_read(struct vramsim_vram *vram, unsigned long pfn,
+			  void *dst)
+{
+	struct page *b = xa_load(&vram->backing, pfn - vram->base_pfn);
+
+	/* Every device page in use was written when it was migrated in. */
+	if (b)
+		memcpy_from_page(dst, b, 0, PAGE_SIZE);
+	else
+		memset(dst, 0, PAGE_SIZE);
+}
+
+/**
+ * vramsim_backing_write() - a device access writing a device page
+ * @vram: the VRAM
+ * @pfn: the device page, in @vram
+ * @src: a page-sized kernel buffer
+ *
+ * Context: as vramsim_backing_read().
+ * Return: 0, or -EIO if the page has no backing page (a bug: every device
+ * page in use got one when its contents were migrated in).
+ */
+int vramsim_backing_write(struct vramsim_vram *vram, unsigned long pfn,
+			  const void *src)
+{
+	struct page *b = xa_load(&vram->backing, pfn - vram->base_pfn);
+
+	if (WARN_ON_ONCE(!b))
+		return -EIO;
+	memcpy_to_page(b, 0, src, PAGE_SIZE);
+	return 0;
+}
+
+/**
  * vramsim_moved_bytes() - what a migration of a window moved
  * @src: the window's sources, after migrate_vma_pages() or
  *	migrate_device_pages()

@@ -44,6 +44,10 @@ int vramsim_copy_to_vram(struct vramsim_vram *vram, struct page *dpage,
 			 struct page *spage, unsigned long nr);
 void vramsim_copy_from_vram(struct vramsim_vram *vram, struct page *dpage,
 			    struct page *spage, unsigned long nr);
+void vramsim_backing_read(struct vramsim_vram *vram, unsigned long pfn,
+			  void *dst);
+int vramsim_backing_write(struct vramsim_vram *vram, unsigned long pfn,
+			  const void *src);
 u64 vramsim_moved_bytes(const unsigned long *src, const unsigned long *dst,
 			unsigned long npages);
 void vramsim_put_dst(unsigned long *dst, unsigned long n);

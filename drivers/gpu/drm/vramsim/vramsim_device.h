@@ -6,6 +6,8 @@
 #ifndef _VRAMSIM_DEVICE_H_
 #define _VRAMSIM_DEVICE_H_
 
+#include <linux/miscdevice.h>
+
 #include <drm/drm_device.h>
 
 #include "vramsim_bench.h"
@@ -20,6 +22,8 @@ struct faux_device;
  * @index: device number, 0 to %VRAMSIM_MAX_DEVICES - 1
  * @vram: simulated VRAM
  * @bench: last in-kernel benchmark run, see vramsim_bench.c
+ * @dmirror: the dmirror node, /dev/@dmirror_name (vramsim_dmirror.c)
+ * @dmirror_name: "vramsim_dmirror<index>"
  */
 struct vramsim_device {
 	struct drm_device drm;
@@ -27,6 +31,8 @@ struct vramsim_device {
 	unsigned int index;
 	struct vramsim_vram vram;
 	struct vramsim_bench bench;
+	struct miscdevice dmirror;
+	char dmirror_name[24];
 };
 
 static inline struct vramsim_device *to_vramsim(struct drm_device *drm)

@@ -29,6 +29,7 @@
 
 #include "vramsim_debugfs.h"
 #include "vramsim_device.h"
+#include "vramsim_dmirror.h"
 #include "vramsim_evict.h"
 #include "vramsim_migrate.h"
 #include "vramsim_vram.h"
@@ -368,6 +369,13 @@ static int vramsim_device_create(unsigned int i)
 	vdev->vram.peers = &vramsim_peers;
 
 	vramsim_debugfs_init(vdev);
+
+	err = devm_vramsim_dmirror_init(vdev);
+	if (err) {
+		drm_err(&vdev->drm, "cannot create its dmirror node: %pe\n",
+			ERR_PTR(err));
+		goto err_devres;
+	}
 
 	/* Final step: expose the device to userspace and to its peers. */
 	err = drm_dev_register(&vdev->drm, 0);

@@ -598,6 +598,25 @@ int vramsim_evict_all(struct vramsim_vram *vram, unsigned long patience)
 EXPORT_SYMBOL_IF_KUNIT(vramsim_evict_all);
 
 /**
+ * vramsim_evict_release() - move device memory to RAM, the device staying
+ * @vram: the VRAM
+ *
+ * One pass over every block in use, as vramsim_evict() makes them: what
+ * cannot move now (a fault or a migration holds it, no RAM for it) stays,
+ * and allocation goes on meanwhile.  The space is in the buddy on return.
+ *
+ * Context: process context, may sleep.
+ * Return: bytes evicted.
+ */
+u64 vramsim_evict_release(struct vramsim_vram *vram)
+{
+	u64 done = vramsim_evict(vram, U64_MAX, 0, VRAMSIM_EVICT_RELEASE, NULL);
+
+	vramsim_vram_drain(vram);
+	return done;
+}
+
+/**
  * vramsim_evict_empty() - stop allocating and move all device memory to RAM
  * @vram: the VRAM
  * @patience: as for vramsim_evict_all(); 0: wait as long as it takes

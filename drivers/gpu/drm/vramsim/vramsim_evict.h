@@ -20,16 +20,20 @@ struct folio;
  * enum vramsim_evict_reason - why device memory is evicted to RAM
  * @VRAMSIM_EVICT_ALLOC: an allocation found the VRAM full
  * @VRAMSIM_EVICT_TEARDOWN: the VRAM is going away (rmmod)
+ * @VRAMSIM_EVICT_RELEASE: a user asked for everything in RAM (the dmirror
+ *	interface's RELEASE), the device stays
  */
 enum vramsim_evict_reason {
 	VRAMSIM_EVICT_ALLOC,
 	VRAMSIM_EVICT_TEARDOWN,
+	VRAMSIM_EVICT_RELEASE,
 };
 
 u64 vramsim_evict(struct vramsim_vram *vram, u64 bytes, u64 ticket,
 		  enum vramsim_evict_reason reason, bool *emptied);
 int vramsim_evict_all(struct vramsim_vram *vram, unsigned long patience);
 int vramsim_evict_empty(struct vramsim_vram *vram, unsigned long patience);
+u64 vramsim_evict_release(struct vramsim_vram *vram);
 
 struct folio *vramsim_evict_alloc_retry(struct vramsim_vram *vram,
 					unsigned int order, u64 ticket,

@@ -48,6 +48,27 @@ static bool vramsim_thp_allowed(struct vm_area_struct *vma, unsigned long haddr)
 	       !vma_thp_disabled(vma, flags, false) && (flags & VM_HUGEPAGE);
 }
 
+/*
+ * May a migration with @opts ask for 2 MiB folios in [haddr, haddr + 2 MiB)
+ * of @vma?  The render node's rule above, or, for a caller that follows
+ * test_hmm (&vramsim_migrate_opts.thp), wherever THP is not disabled.
+ */
+static bool vramsim_thp_wanted(const struct vramsim_migrate_opts *opts,
+			       struct vm_area_struct *vma, unsigned long haddr)
+{
+	if (opts && opts->thp)
+		return thp_vma_suitable_order(vma, haddr, HPAGE_PMD_ORDER) &&
+		       !vma_thp_disabled(vma, vma->vm_flags, false);
+	return vramsim_thp_allowed(vma, haddr);
+}
+
+/* Does @opts ask the next allocation to fail?  Consumes the request. */
+static bool vramsim_fail_alloc(const struct vramsim_migrate_opts *opts)
+{
+	return opts && opts->fail_alloc &&
+	       test_and_clear_bit(0, opts->fail_alloc);
+}
+
 /* The GFP mask of a RAM THP: vma_thp_gfp_mask() under the default defrag. */
 static gfp_t vramsim_thp_gfp(struct vm_area_struct *vma)
 {
@@ -84,6 +105,7 @@ static gfp_t vramsim_thp_gfp(struct vm_area_struct *vma)
  * Returns the number of entries consumed, 0 if the VRAM is full or *@again.
  */
 static unsigned long vramsim_alloc_dst(struct vramsim_vram *vram,
+				       const struct vramsim_migrate_opts *opts,
 				       struct migrate_vma *args, u64 ticket,
 				       unsigned long i, int *err, bool *again)
 {
@@ -95,7 +117,11 @@ static unsigned long vramsim_alloc_dst(struct vramsim_vram *vram,
 
 	if (src & MIGRATE_PFN_COMPOUND) {
 		nr = min_t(unsigned long, HPAGE_PMD_NR, args->npages - i);
-		folio = vramsim_evict_alloc_folio(vram, HPAGE_PMD_ORDER, ticket);
+		if (vramsim_fail_alloc(opts))
+			folio = ERR_PTR(-ENOSPC);
+		else
+			folio = vramsim_evict_alloc_folio(vram, HPAGE_PMD_ORDER,
+							  ticket);
 		if (!IS_ERR(folio)) {
 			*err = vramsim_copy_to_vram(vram, &folio->page, spage, nr);
 			args->dst[i] = migrate_pfn(folio_pfn(folio)) | write |
@@ -120,7 +146,10 @@ static unsigned long vramsim_alloc_dst(struct vramsim_vram *vram,
 	for (j = 0; j < nr; j++) {
 		int ret;
 
-		folio = vramsim_evict_alloc_folio(vram, 0, ticket);
+		if (vramsim_fail_alloc(opts))
+			folio = ERR_PTR(-ENOSPC);
+		else
+			folio = vramsim_evict_alloc_folio(vram, 0, ticket);
 		if (IS_ERR(folio)) {
 			/* A PMD hole is filled whole or not at all. */
 			vramsim_put_dst(&args->dst[i], j);
@@ -199,10 +228,11 @@ static bool vramsim_window_missed(const struct migrate_vma *args)
  */
 static int vramsim_window_in(struct vramsim_vram *vram,
 			     struct vramsim_vram *from,
+			     const struct vramsim_migrate_opts *opts,
 			     struct migrate_vma *args, u64 ticket, u64 *moved,
 			     bool *full, bool *missed)
 {
-	bool compound = vramsim_thp_allowed(args->vma, args->start);
+	bool compound = vramsim_thp_wanted(opts, args->vma, args->start);
 	unsigned long select = from ? MIGRATE_VMA_SELECT_DEVICE_PRIVATE :
 				      MIGRATE_VMA_SELECT_SYSTEM;
 	bool again;
@@ -226,7 +256,8 @@ static int vramsim_window_in(struct vramsim_vram *vram,
 				i++;
 				continue;
 			}
-			n = vramsim_alloc_dst(vram, args, ticket, i, &err, &again);
+			n = vramsim_alloc_dst(vram, opts, args, ticket, i, &err,
+					      &again);
 			if (!n) {
 				*full = !err && !again;
 				break;
@@ -251,6 +282,7 @@ static int vramsim_window_in(struct vramsim_vram *vram,
  * device, or a range all in RAM, costs one walk as before.
  */
 static int vramsim_window_to_device(struct vramsim_vram *vram,
+				    const struct vramsim_migrate_opts *opts,
 				    struct migrate_vma *args, u64 ticket,
 				    u64 *moved, bool *full)
 {
@@ -259,8 +291,9 @@ static int vramsim_window_to_device(struct vramsim_vram *vram,
 	unsigned int i;
 	int err, idx;
 
-	err = vramsim_window_in(vram, NULL, args, ticket, moved, full, &missed);
-	if (err || *full || !peers)
+	err = vramsim_window_in(vram, NULL, opts, args, ticket, moved, full,
+				&missed);
+	if (err || *full || !peers || (opts && opts->no_peers))
 		return err;
 
 	/* A peer found here is not freed before the unlock. */
@@ -271,8 +304,8 @@ static int vramsim_window_to_device(struct vramsim_vram *vram,
 
 		if (!peer || peer == vram)
 			continue;
-		err = vramsim_window_in(vram, peer, args, ticket, moved, full,
-					&missed);
+		err = vramsim_window_in(vram, peer, opts, args, ticket, moved,
+					full, &missed);
 		if (err || *full)
 			break;
 	}
@@ -287,6 +320,7 @@ static int vramsim_window_to_device(struct vramsim_vram *vram,
  * asks for a second walk without COMPOUND.
  */
 static int vramsim_alloc_ram(struct vramsim_vram *vram,
+			     const struct vramsim_migrate_opts *opts,
 			     struct migrate_vma *args, unsigned long i,
 			     unsigned long *consumed, bool *again)
 {
@@ -301,7 +335,8 @@ static int vramsim_alloc_ram(struct vramsim_vram *vram,
 		nr = min_t(unsigned long, folio_nr_pages(page_folio(spage)),
 			   args->npages - i);
 		folio = NULL;
-		if (nr == HPAGE_PMD_NR && vramsim_thp_allowed(args->vma, addr))
+		if (nr == HPAGE_PMD_NR && !vramsim_fail_alloc(opts) &&
+		    vramsim_thp_wanted(opts, args->vma, addr))
 			folio = vma_alloc_folio(vramsim_thp_gfp(args->vma),
 						HPAGE_PMD_ORDER, args->vma,
 						addr);
@@ -321,6 +356,8 @@ static int vramsim_alloc_ram(struct vramsim_vram *vram,
 	}
 
 	for (j = 0; j < nr; j++) {
+		if (vramsim_fail_alloc(opts))
+			return -ENOMEM;
 		folio = vma_alloc_folio(GFP_HIGHUSER_MOVABLE, 0, args->vma,
 					addr + j * PAGE_SIZE);
 		if (!folio)
@@ -341,6 +378,7 @@ static int vramsim_alloc_ram(struct vramsim_vram *vram,
  * and nothing would move).
  */
 static int vramsim_window_to_ram(struct vramsim_vram *vram,
+				 const struct vramsim_migrate_opts *opts,
 				 struct migrate_vma *args, u64 *moved)
 {
 	unsigned long select = 0;
@@ -348,7 +386,8 @@ static int vramsim_window_to_ram(struct vramsim_vram *vram,
 	int err;
 
 	if (args->fault_page ||
-	    vramsim_thp_allowed(args->vma, ALIGN_DOWN(args->start, HPAGE_PMD_SIZE)))
+	    vramsim_thp_wanted(opts, args->vma,
+			       ALIGN_DOWN(args->start, HPAGE_PMD_SIZE)))
 		select = MIGRATE_VMA_SELECT_COMPOUND;
 
 	for (;;) {
@@ -373,7 +412,7 @@ static int vramsim_window_to_ram(struct vramsim_vram *vram,
 				i++;
 				continue;
 			}
-			err = vramsim_alloc_ram(vram, args, i, &n, &again);
+			err = vramsim_alloc_ram(vram, opts, args, i, &n, &again);
 			if (err) {
 				vramsim_put_dst(args->dst, args->npages);
 				break;
@@ -390,11 +429,13 @@ static int vramsim_window_to_ram(struct vramsim_vram *vram,
 
 /*
  * Walk [start, start + len) in PMD-aligned windows.  The whole range must be
- * mapped by anonymous VMAs.  Called with the mmap lock held for read.
+ * mapped by anonymous VMAs, or with &vramsim_migrate_opts.any_vma by
+ * readable ones.  Called with the mmap lock held for read.
  */
-static int vramsim_walk(struct vramsim_vram *vram, struct mm_struct *mm,
-			unsigned long start, unsigned long len, u64 *moved,
-			bool to_device)
+static int vramsim_walk(struct vramsim_vram *vram,
+			const struct vramsim_migrate_opts *opts,
+			struct mm_struct *mm, unsigned long start,
+			unsigned long len, u64 *moved, bool to_device)
 {
 	unsigned long end = start + len, addr = start;
 	u64 ticket = to_device ? vramsim_vram_ticket(vram) : 0;
@@ -428,11 +469,15 @@ static int vramsim_walk(struct vramsim_vram *vram, struct mm_struct *mm,
 			err = -ENODEV;
 			break;
 		}
-		if (!vma) {
+		if (opts && opts->any_vma) {
+			if (!vma || !(vma->vm_flags & VM_READ)) {
+				err = -EINVAL;
+				break;
+			}
+		} else if (!vma) {
 			err = -EFAULT;
 			break;
-		}
-		if (!vma_is_anonymous(vma)) {
+		} else if (!vma_is_anonymous(vma)) {
 			err = -EINVAL;
 			break;
 		}
@@ -441,9 +486,10 @@ static int vramsim_walk(struct vramsim_vram *vram, struct mm_struct *mm,
 		args.end = min3(end, vma->vm_end, ALIGN(addr + 1, HPAGE_PMD_SIZE));
 
 		if (to_device)
-			err = vramsim_window_to_device(vram, &args, ticket, moved, &full);
+			err = vramsim_window_to_device(vram, opts, &args, ticket,
+						       moved, &full);
 		else
-			err = vramsim_window_to_ram(vram, &args, moved);
+			err = vramsim_window_to_ram(vram, opts, &args, moved);
 		if (err)
 			break;
 		addr = args.end;
@@ -481,11 +527,38 @@ int vramsim_migrate_range(struct vramsim_vram *vram, struct mm_struct *mm,
 
 	*moved = 0;
 	mmap_read_lock(mm);
-	err = vramsim_walk(vram, mm, start, len, moved, to_device);
+	err = vramsim_walk(vram, NULL, mm, start, len, moved, to_device);
 	mmap_read_unlock(mm);
 	return err;
 }
 EXPORT_SYMBOL_IF_KUNIT(vramsim_migrate_range);
+
+/**
+ * vramsim_migrate_range_opts() - vramsim_migrate_range() with other rules
+ * @vram: the VRAM
+ * @opts: how the migration differs from the render node's
+ * @mm: address space of the range, with a user reference (mmget())
+ * @start: page-aligned start of the range
+ * @len: page-aligned length, not 0
+ * @to_device: into VRAM if true, back to system memory if false
+ * @moved: out: bytes moved by this call
+ *
+ * Return: as vramsim_migrate_range(), but with @opts->any_vma -EINVAL for a
+ * hole or an unreadable VMA (and no -EFAULT).
+ */
+int vramsim_migrate_range_opts(struct vramsim_vram *vram,
+			       const struct vramsim_migrate_opts *opts,
+			       struct mm_struct *mm, unsigned long start,
+			       unsigned long len, bool to_device, u64 *moved)
+{
+	int err;
+
+	*moved = 0;
+	mmap_read_lock(mm);
+	err = vramsim_walk(vram, opts, mm, start, len, moved, to_device);
+	mmap_read_unlock(mm);
+	return err;
+}
 
 /*
  * vramsim_migrate_to_ram() - &dev_pagemap_ops.migrate_to_ram
@@ -534,7 +607,7 @@ static vm_fault_t vramsim_migrate_to_ram(struct vm_fault *vmf)
 		args.dst = w->dst;
 	}
 
-	switch (vramsim_window_to_ram(vram, &args, NULL)) {
+	switch (vramsim_window_to_ram(vram, NULL, &args, NULL)) {
 	case 0:
 		break;
 	case -ENOMEM:

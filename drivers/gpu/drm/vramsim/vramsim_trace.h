@@ -112,7 +112,7 @@ TRACE_EVENT(vramsim_evict,
 		      __entry->pfn, __entry->order, __entry->bytes,
 		      __entry->skipped,
 		      __print_symbolic(__entry->reason, { 0, "alloc" },
-				       { 1, "teardown" }))
+				       { 1, "teardown" }, { 2, "release" }))
 );
 
 #endif /* _VRAMSIM_TRACE_H_ */

@@ -430,6 +430,22 @@ static inline u64 vramsim_vram_ticket(struct vramsim_vram *vram)
 struct vramsim_vram *vramsim_page_vram(struct page *page);
 
 /**
+ * vramsim_vram_has_pfn() - is @pfn one of @vram's device pages?
+ * @vram: the VRAM
+ * @pfn: any pfn
+ *
+ * Reads no struct page: safe for a pfn whose page is free (and may hold
+ * stale state under prepare=alloc).
+ *
+ * Return: true if @pfn is in @vram's range.
+ */
+static inline bool vramsim_vram_has_pfn(const struct vramsim_vram *vram,
+					unsigned long pfn)
+{
+	return pfn - vram->base_pfn < vram->size >> PAGE_SHIFT;
+}
+
+/**
  * vramsim_folio_vram() - the VRAM a device folio in use belongs to
  * @folio: a vramsim folio that holds a reference, or is being freed or split
  *

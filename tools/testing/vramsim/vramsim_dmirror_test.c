@@ -1,0 +1,606 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vramsim's dmirror interface (/dev/vramsim_dmirrorN, the ioctls of
+ * lib/test_hmm_uapi.h): what hmm-tests does not cover.  Run with vramsim
+ * loaded, num_devices=2, as root.
+ *
+ *   bad_input             every malformed command: -EINVAL or -EFAULT,
+ *                         nothing written back
+ *   fail_alloc_disarm     FLAGS 0 disarms FAIL_ALLOC (test_hmm: -EINVAL),
+ *                         an armed flag never reaches a CPU fault
+ *   fail_alloc_small      FAIL_ALLOC on 4 KiB pages: -ENOENT to the
+ *                         device, -ENOMEM to RAM, one shot each
+ *   read_entry_lost       a device READ of pages on this device whose
+ *                         entries an mprotect() and a fork() erased (test_hmm
+ *                         maps the device-private page and oopses)
+ *   write_after_fork      a device WRITE of read-only device pages after
+ *                         fork: copy on write, the child keeps its data
+ *                         (test_hmm WARNs)
+ *   other_device          a page on device 1: READ through device 0 brings
+ *                         it home, MIGRATE_TO_DEV leaves it (-ENOENT)
+ *   release               RELEASE moves everything to RAM, the device stays
+ *                         usable, every byte intact
+ *   close_with_pages      the file closed with pages in VRAM: they stay,
+ *                         and read back
+ *   removal               device 1 removed with a dmirror file open on it:
+ *                         its pages come home, the file answers -ENODEV
+ *   race_invalidate       device reads and writes of one buffer racing
+ *                         migrations both ways, mprotect, fork and CPU
+ *                         faults, two threads; every byte checked
+ *   two_processes         two processes, each with its own file and buffer,
+ *                         migrating and accessing at once
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "test_hmm_uapi.h"
+#include "vramsim_lib.h"
+
+#define SZ_4K		4096UL
+#define SZ_2M		(2UL << 20)
+#define DMIRROR_TIMEOUT	120
+
+static int dmirror_open(int dev)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/dev/vramsim_dmirror%d", dev);
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
+/* One command on @npages pages at @addr, @ptr the buffer: 0 or -errno. */
+static int dmirror(int fd, unsigned long req, void *addr, void *ptr,
+		   unsigned long npages, struct hmm_dmirror_cmd *out)
+{
+	struct hmm_dmirror_cmd c = {
+		.addr = (uintptr_t)addr,
+		.ptr = (uintptr_t)ptr,
+		.npages = npages,
+		.cpages = 0xdead,
+		.faults = 0xbeef,
+	};
+	int ret;
+
+	do {
+		ret = ioctl(fd, req, &c) ? -errno : 0;
+	} while (ret == -EINTR);
+	if (out)
+		*out = c;
+	return ret;
+}
+
+static int dmirror_flags(int fd, __u64 flags)
+{
+	struct hmm_dmirror_cmd c = { .npages = flags };
+
+	return ioctl(fd, HMM_DMIRROR_FLAGS, &c) ? -errno : 0;
+}
+
+FIXTURE(dmirror) {
+	int fd, fd1, render;
+	struct vramsim_stats s;
+	size_t vram;
+};
+
+FIXTURE_SETUP(dmirror)
+{
+	self->render = vramsim_open_render_node();
+	ASSERT_GE(self->render, 0) TH_LOG("vramsim is not loaded");
+	ASSERT_TRUE(wait_vram_idle(self->render, &self->s));
+	self->vram = self->s.vram_size;
+	self->fd = dmirror_open(0);
+	ASSERT_GE(self->fd, 0) TH_LOG("no /dev/vramsim_dmirror0: %s", strerror(errno));
+	self->fd1 = dmirror_open(1);
+	ASSERT_GE(self->fd1, 0) TH_LOG("load vramsim with num_devices=2");
+}
+
+FIXTURE_TEARDOWN(dmirror)
+{
+	struct vramsim_stats s;
+
+	close(self->fd);
+	close(self->fd1);
+	EXPECT_TRUE(wait_vram_idle(self->render, &s))
+		TH_LOG("leak: %llu of %llu bytes free, %llu live folios",
+		       (unsigned long long)s.vram_free,
+		       (unsigned long long)s.vram_size,
+		       (unsigned long long)live_folios(&s));
+	close(self->render);
+}
+
+TEST_F(dmirror, bad_input)
+{
+	struct hmm_dmirror_cmd c, before;
+	char *buf = vramsim_map_aligned(SZ_2M, -1);
+	char *out = malloc(SZ_2M);
+	unsigned long n = SZ_2M / SZ_4K;
+
+	ASSERT_NE(buf, NULL);
+	ASSERT_NE(out, NULL);
+	fill(buf, SZ_2M, 1);
+
+	EXPECT_EQ(dmirror(self->fd, HMM_DMIRROR_READ, buf + 1, out, 1, NULL), -EINVAL);
+	EXPECT_EQ(dmirror(self->fd, HMM_DMIRROR_READ, buf, out, 0, NULL), -EINVAL);
+	EXPECT_EQ(dmirror(self->fd, HMM_DMIRROR_READ, buf, out, 1UL << 52, NULL), -EINVAL);
+	EXPECT_EQ(dmirror(self->fd, HMM_DMIRROR_READ, (void *)-4096UL, out, 1, NULL), -EINVAL);
+	EXPECT_EQ(dmirror(self->fd, HMM_DMIRROR_MIGRATE_TO_DEV, (void *)(1UL << 47), out, 1, NULL),
+		  -EINVAL);
+	EXPECT_EQ(dmirror(self->fd, _IOWR('H', 0x0a, struct hmm_dmirror_cmd), buf, out, 1, NULL),
+		  -EINVAL);
+	EXPECT_EQ(dmirror_flags(self->fd, 2), -EINVAL);
+	EXPECT_EQ(dmirror_flags(self->fd, 0), 0);
+	EXPECT_EQ(ioctl(self->fd, HMM_DMIRROR_READ, NULL), -1);
+	EXPECT_EQ(errno, EFAULT);
+
+	/* A hole: nothing to read, nothing to migrate. */
+	EXPECT_EQ(dmirror(self->fd, HMM_DMIRROR_READ, buf + SZ_2M, out, 1, NULL), -EFAULT);
+	EXPECT_EQ(dmirror(self->fd, HMM_DMIRROR_MIGRATE_TO_DEV, buf + SZ_2M, out, 1, NULL),
+		  -EINVAL);
+
+	/* A bad buffer: -EFAULT, and the command is not written back. */
+	before = (struct hmm_dmirror_cmd){ .addr = (uintptr_t)buf, .ptr = 8,
+					   .npages = n, .cpages = 77, .faults = 78 };
+	c = before;
+	EXPECT_EQ(ioctl(self->fd, HMM_DMIRROR_READ, &c), -1);
+	EXPECT_EQ(errno, EFAULT);
+	EXPECT_EQ(memcmp(&c, &before, sizeof(c)), 0);
+	c = before;
+	EXPECT_EQ(ioctl(self->fd, HMM_DMIRROR_WRITE, &c), -1);
+	EXPECT_EQ(errno, EFAULT);
+	c = before;
+	EXPECT_EQ(ioctl(self->fd, HMM_DMIRROR_MIGRATE_TO_DEV, &c), -1);
+	EXPECT_EQ(errno, EFAULT);
+	c = before;
+	EXPECT_EQ(ioctl(self->fd, HMM_DMIRROR_SNAPSHOT, &c), -1);
+	EXPECT_EQ(errno, EFAULT);
+
+	/* The data went nowhere (the migration did happen: bring it back). */
+	EXPECT_EQ(check(buf, SZ_2M, 1), -1);
+	EXPECT_EQ(dmirror(self->fd, HMM_DMIRROR_READ, buf, out, n, &c), 0);
+	EXPECT_EQ(c.cpages, n);
+	EXPECT_EQ(check(out, SZ_2M, 1), -1);
+	munmap(buf, SZ_2M);
+	free(out);
+}
+
+/*
+ * test_hmm: FLAGS with 0 is -EINVAL, so FAIL_ALLOC cannot be disarmed, and
+ * the next CPU fault of a device page fails its allocation (VM_FAULT_OOM
+ * leaks to the page-fault handler).  Here 0 disarms, and CPU faults never
+ * see the flag.
+ */
+TEST_F(dmirror, fail_alloc_disarm)
+{
+	unsigned long n = SZ_2M / SZ_4K;
+	char *buf = vramsim_map_aligned(SZ_2M, MADV_NOHUGEPAGE);
+	char *out = malloc(SZ_2M);
+	struct hmm_dmirror_cmd c;
+
+	ASSERT_NE(buf, NULL);
+	ASSERT_NE(out, NULL);
+	fill(buf, SZ_2M, 2);
+
+	ASSERT_EQ(dmirror_flags(self->fd, HMM_DMIRROR_FLAG_FAIL_ALLOC), 0);
+	ASSERT_EQ(dmirror_flags(self->fd, 0), 0);
+	ASSERT_EQ(dmirror(self->fd, HMM_DMIRROR_MIGRATE_TO_DEV, buf, out, n, &c), 0);
+	EXPECT_EQ(c.cpages, n);
+	EXPECT_TRUE(on_device(buf));
+
+	/* Armed, then the CPU faults everything home: no allocation fails. */
+	ASSERT_EQ(dmirror_flags(self->fd, HMM_DMIRROR_FLAG_FAIL_ALLOC), 0);
+	EXPECT_EQ(check(buf, SZ_2M, 2), -1);
+	EXPECT_FALSE(on_device(buf + SZ_2M - SZ_4K));
+	ASSERT_EQ(dmirror_flags(self->fd, 0), 0);
+	munmap(buf, SZ_2M);
+	free(out);
+}
+
+TEST_F(dmirror, fail_alloc_small)
+{
+	unsigned long n = 16;
+	size_t len = n * SZ_4K;
+	char *buf = vramsim_map_aligned(len, MADV_NOHUGEPAGE);
+	char *out = malloc(len);
+	struct hmm_dmirror_cmd c;
+
+	ASSERT_NE(buf, NULL);
+	ASSERT_NE(out, NULL);
+	fill(buf, len, 3);
+
+	/* The first page finds no VRAM: it stays, and so does the rest. */
+	ASSERT_EQ(dmirror_flags(self->fd, HMM_DMIRROR_FLAG_FAIL_ALLOC), 0);
+	EXPECT_EQ(dmirror(self->fd, HMM_DMIRROR_MIGRATE_TO_DEV, buf, out, n, &c), -ENOENT);
+	EXPECT_FALSE(on_device(buf));
+	/* One shot: the next migration moves all. */
+	ASSERT_EQ(dmirror(self->fd, HMM_DMIRROR_MIGRATE_TO_DEV, buf, out, n, &c), 0);
+	EXPECT_EQ(c.cpages, n);
+	EXPECT_EQ(check(out, len, 3), -1);
+
+	/* Back to RAM: the first page finds no RAM, -ENOMEM; then all move. */
+	ASSERT_EQ(dmirror_flags(self->fd, HMM_DMIRROR_FLAG_FAIL_ALLOC), 0);
+	EXPECT_EQ(dmirror(self->fd, HMM_DMIRROR_MIGRATE_TO_SYS, buf, out, n, &c), -ENOMEM);
+	EXPECT_TRUE(on_device(buf));
+	ASSERT_EQ(dmirror(self->fd, HMM_DMIRROR_MIGRATE_TO_SYS, buf, out, n, &c), 0);
+	EXPECT_EQ(c.cpages, n);
+	EXPECT_FALSE(on_device(buf));
+	EXPECT_EQ(check(buf, len, 3), -1);
+	munmap(buf, len);
+	free(out);
+}
+
+/*
+ * Pages on this device whose mirror entries are gone: a device READ gets
+ * the device-private pages from hmm_range_fault() and must read them from
+ * VRAM, not map them.
+ */
+TEST_F(dmirror, read_entry_lost)
+{
+	unsigned long n = 64;
+	size_t len = n * SZ_4K;
+	char *buf = vramsim_map_aligned(len, MADV_NOHUGEPAGE);
+	char *out = malloc(len);
+	struct hmm_dmirror_cmd c;
+	int status;
+	pid_t pid;
+
+	ASSERT_NE(buf, NULL);
+	ASSERT_NE(out, NULL);
+	fill(buf, len, 4);
+	ASSERT_EQ(dmirror(self->fd, HMM_DMIRROR_MIGRATE_TO_DEV, buf, out, n, &c), 0);
+
+	/* mprotect() invalidates the entries; the pages stay in VRAM. */
+	ASSERT_EQ(mprotect(buf, len, PROT_READ), 0);
+	ASSERT_EQ(mprotect(buf, len, PROT_READ | PROT_WRITE), 0);
+	EXPECT_TRUE(on_device(buf));
+	memset(out, 0, len);
+	ASSERT_EQ(dmirror(self->fd, HMM_DMIRROR_READ, buf, out, n, &c), 0);
+	EXPECT_EQ(c.cpages, n);
+	EXPECT_EQ(c.faults, 1);
+	EXPECT_EQ(check(out, len, 4), -1);
+	EXPECT_TRUE(on_device(buf + len - SZ_4K));
+
+	/* So does fork(), which write-protects them in both processes. */
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid)
+		_exit(check(buf, len, 4) == -1 ? 0 : 1);
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	EXPECT_EQ(status, 0);
+	memset(out, 0, len);
+	ASSERT_EQ(dmirror(self->fd, HMM_DMIRROR_READ, buf, out, n, &c), 0);
+	EXPECT_EQ(check(out, len, 4), -1);
+	EXPECT_EQ(check(buf, len, 4), -1);
+	munmap(buf, len);
+	free(out);
+}
+
+/*
+ * A device WRITE of pages on this device that fork() made read-only:
+ * test_hmm WARNs (its fault pass stores a read-only device page for a
+ * write).  The write must copy on write: the parent sees the new data, the
+ * child the old.
+ */
+TEST_F(dmirror, write_after_fork)
+{
+	unsigned long n = 64;
+	size_t len = n * SZ_4K;
+	char *buf = vramsim_map_aligned(len, MADV_NOHUGEPAGE);
+	char *out = malloc(len);
+	int ready[2], go[2], status;
+	struct hmm_dmirror_cmd c;
+	pid_t pid;
+	char x;
+
+	ASSERT_NE(buf, NULL);
+	ASSERT_NE(out, NULL);
+	fill(buf, len, 5);
+	ASSERT_EQ(dmirror(self->fd, HMM_DMIRROR_MIGRATE_TO_DEV, buf, out, n, &c), 0);
+
+	pid = vs_fork_paired(ready, go);
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		if (write(ready[1], "r", 1) != 1 || read(go[0], &x, 1) != 1)
+			_exit(2);
+		_exit(check(buf, len, 5) == -1 ? 0 : 1);
+	}
+	ASSERT_EQ(read(ready[0], &x, 1), 1);
+
+	fill(out, len, 6);
+	ASSERT_EQ(dmirror(self->fd, HMM_DMIRROR_WRITE, buf, out, n, &c), 0);
+	EXPECT_EQ(c.cpages, n);
+	EXPECT_EQ(c.faults, 1);
+	memset(out, 0, len);
+	ASSERT_EQ(dmirror(self->fd, HMM_DMIRROR_READ, buf, out, n, &c), 0);
+	EXPECT_EQ(check(out, len, 6), -1);
+
+	ASSERT_EQ(write(go[1], "g", 1), 1);
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	EXPECT_EQ(status, 0) TH_LOG("the child saw the parent's write");
+	EXPECT_EQ(check(buf, len, 6), -1);
+	munmap(buf, len);
+	free(out);
+}
+
+TEST_F(dmirror, other_device)
+{
+	unsigned long n = 32;
+	size_t len = n * SZ_4K;
+	char *buf = vramsim_map_aligned(len, MADV_NOHUGEPAGE);
+	char *out = malloc(len);
+	struct hmm_dmirror_cmd c;
+
+	ASSERT_NE(buf, NULL);
+	ASSERT_NE(out, NULL);
+	fill(buf, len, 7);
+	ASSERT_EQ(dmirror(self->fd1, HMM_DMIRROR_MIGRATE_TO_DEV, buf, out, n, &c), 0);
+	EXPECT_TRUE(on_device(buf));
+
+	/* Not moved from device 1 to device 0: -ENOENT, as test_hmm. */
+	EXPECT_EQ(dmirror(self->fd, HMM_DMIRROR_MIGRATE_TO_DEV, buf, out, n, &c), -ENOENT);
+	EXPECT_TRUE(on_device(buf));
+	/* Device 0 reads them: they come home first. */
+	memset(out, 0, len);
+	ASSERT_EQ(dmirror(self->fd, HMM_DMIRROR_READ, buf, out, n, &c), 0);
+	EXPECT_EQ(check(out, len, 7), -1);
+	EXPECT_FALSE(on_device(buf));
+	EXPECT_EQ(check(buf, len, 7), -1);
+	munmap(buf, len);
+	free(out);
+}
+
+TEST_F(dmirror, release)
+{
+	size_t len = 4 * SZ_2M;
+	unsigned long n = len / SZ_4K;
+	char *buf = vramsim_map_aligned(len, MADV_HUGEPAGE);
+	char *out = malloc(len);
+	struct hmm_dmirror_cmd c;
+	struct vramsim_stats s;
+
+	ASSERT_NE(buf, NULL);
+	ASSERT_NE(out, NULL);
+	fill(buf, len, 8);
+	ASSERT_EQ(dmirror(self->fd, HMM_DMIRROR_MIGRATE_TO_DEV, buf, out, n, &c), 0);
+	ASSERT_EQ(dmirror(self->fd, HMM_DMIRROR_RELEASE, buf, out, n, &c), 0);
+	ASSERT_TRUE(wait_vram_idle(self->render, &s));
+	EXPECT_FALSE(on_device(buf));
+	EXPECT_FALSE(on_device(buf + len - SZ_4K));
+
+	/* Still usable. */
+	ASSERT_EQ(dmirror(self->fd, HMM_DMIRROR_MIGRATE_TO_DEV, buf, out, n, &c), 0);
+	EXPECT_EQ(check(out, len, 8), -1);
+	EXPECT_EQ(check(buf, len, 8), -1);
+	munmap(buf, len);
+	free(out);
+}
+
+TEST_F(dmirror, close_with_pages)
+{
+	unsigned long n = 32;
+	size_t len = n * SZ_4K;
+	char *buf = vramsim_map_aligned(len, MADV_NOHUGEPAGE);
+	char *out = malloc(len);
+	struct hmm_dmirror_cmd c;
+	int fd = dmirror_open(0);
+
+	ASSERT_GE(fd, 0);
+	ASSERT_NE(buf, NULL);
+	ASSERT_NE(out, NULL);
+	fill(buf, len, 9);
+	ASSERT_EQ(dmirror(fd, HMM_DMIRROR_MIGRATE_TO_DEV, buf, out, n, &c), 0);
+	close(fd);
+	EXPECT_TRUE(on_device(buf));
+	EXPECT_EQ(check(buf, len, 9), -1);
+	munmap(buf, len);
+	free(out);
+}
+
+TEST_F(dmirror, removal)
+{
+	unsigned long n = 64;
+	size_t len = n * SZ_4K;
+	char *buf = vramsim_map_aligned(len, MADV_NOHUGEPAGE);
+	char *out = malloc(len);
+	struct hmm_dmirror_cmd c;
+
+	ASSERT_NE(buf, NULL);
+	ASSERT_NE(out, NULL);
+	fill(buf, len, 10);
+	ASSERT_EQ(dmirror(self->fd1, HMM_DMIRROR_MIGRATE_TO_DEV, buf, out, n, &c), 0);
+
+	ASSERT_EQ(vramsim_set_num_devices(1), 0);
+	EXPECT_FALSE(on_device(buf));
+	EXPECT_EQ(dmirror(self->fd1, HMM_DMIRROR_READ, buf, out, n, &c), -ENODEV);
+	EXPECT_EQ(dmirror(self->fd1, HMM_DMIRROR_MIGRATE_TO_DEV, buf, out, n, &c), -ENODEV);
+	EXPECT_EQ(check(buf, len, 10), -1);
+	EXPECT_LT(dmirror_open(1), 0);
+	close(self->fd1);
+	ASSERT_EQ(vramsim_set_num_devices(2), 0);
+	self->fd1 = dmirror_open(1);
+	ASSERT_GE(self->fd1, 0);
+	munmap(buf, len);
+	free(out);
+}
+
+struct racer {
+	int fd, render;
+	char *buf;
+	size_t len;
+	atomic_bool stop;
+	atomic_ulong rounds, errors;
+};
+
+/* Data-preserving invalidations of the buffer, until told to stop. */
+static void *invalidator(void *arg)
+{
+	struct racer *r = arg;
+	unsigned long i = 0;
+	__u64 moved;
+	int status;
+	pid_t pid;
+
+	while (!atomic_load(&r->stop)) {
+		size_t off = (i * 7 % (r->len / SZ_4K)) * SZ_4K;
+		volatile char sink;
+
+		switch (i++ % 5) {
+		case 0:
+			vs_migrate(r->render, VRAMSIM_TO_DEV, r->buf, r->len, &moved);
+			break;
+		case 1:
+			vs_migrate(r->render, VRAMSIM_TO_RAM, r->buf, r->len / 2, &moved);
+			break;
+		case 2:
+			mprotect(r->buf, r->len, PROT_READ);
+			mprotect(r->buf, r->len, PROT_READ | PROT_WRITE);
+			break;
+		case 3:
+			pid = fork();
+			if (!pid)
+				_exit(0);
+			if (pid > 0)
+				waitpid(pid, &status, 0);
+			break;
+		case 4:
+			sink = r->buf[off];
+			(void)sink;
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* Device reads and writes: each round checks the last salt, writes the next. */
+static void *accessor(void *arg)
+{
+	struct racer *r = arg;
+	unsigned long n = r->len / SZ_4K;
+	struct hmm_dmirror_cmd c;
+	char *out = malloc(r->len);
+	__u64 salt = 100;
+	int ret;
+
+	if (!out) {
+		atomic_fetch_add(&r->errors, 1);
+		return NULL;
+	}
+	while (!atomic_load(&r->stop)) {
+		ret = dmirror(r->fd, HMM_DMIRROR_READ, r->buf, out, n, &c);
+		if (ret == -EBUSY)
+			continue;
+		if (ret || check(out, r->len, salt) != -1) {
+			fprintf(stderr, "# read: %s, first bad word %ld\n",
+				strerror(-ret), ret ? 0 : check(out, r->len, salt));
+			atomic_fetch_add(&r->errors, 1);
+			break;
+		}
+		/*
+		 * -EPERM while the invalidator has the buffer read-only: the
+		 * pages before the one refused have the new data already, so
+		 * write all of it again until it goes through.
+		 */
+		fill(out, r->len, ++salt);
+		do {
+			ret = dmirror(r->fd, HMM_DMIRROR_WRITE, r->buf, out, n, &c);
+		} while (ret == -EBUSY || ret == -EPERM);
+		if (ret) {
+			fprintf(stderr, "# write: %s\n", strerror(-ret));
+			atomic_fetch_add(&r->errors, 1);
+			break;
+		}
+		atomic_fetch_add(&r->rounds, 1);
+	}
+	/* The CPU sees the last write. */
+	if (check(r->buf, r->len, salt) != -1)
+		atomic_fetch_add(&r->errors, 1);
+	free(out);
+	return NULL;
+}
+
+/* Race for @seconds with a buffer of @len: 0, or the number of errors. */
+static unsigned long race(int fd, int render, size_t len, int advice,
+			  unsigned int seconds, unsigned long *rounds)
+{
+	struct racer r = { .fd = fd, .render = render, .len = len };
+	pthread_t a, b;
+
+	r.buf = vramsim_map_aligned(len, advice);
+	if (!r.buf)
+		return 1;
+	fill(r.buf, len, 100);
+	if (pthread_create(&a, NULL, accessor, &r))
+		return 1;
+	if (pthread_create(&b, NULL, invalidator, &r)) {
+		atomic_store(&r.stop, true);
+		pthread_join(a, NULL);
+		return 1;
+	}
+	sleep(seconds);
+	atomic_store(&r.stop, true);
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	munmap(r.buf, len);
+	*rounds = atomic_load(&r.rounds);
+	return atomic_load(&r.errors);
+}
+
+static unsigned int race_seconds(void)
+{
+	const char *s = getenv("VRAMSIM_RACE_SECONDS");
+
+	return s ? atoi(s) : 6;
+}
+
+TEST_F_TIMEOUT(dmirror, race_invalidate, DMIRROR_TIMEOUT)
+{
+	unsigned long rounds = 0, thp_rounds = 0;
+
+	EXPECT_EQ(race(self->fd, self->render, 16 * SZ_4K, MADV_NOHUGEPAGE,
+		       race_seconds() / 2, &rounds), 0);
+	EXPECT_EQ(race(self->fd, self->render, SZ_2M, MADV_HUGEPAGE,
+		       race_seconds() / 2, &thp_rounds), 0);
+	ksft_print_msg("%lu + %lu rounds\n", rounds, thp_rounds);
+	EXPECT_GT(rounds, 0);
+	EXPECT_GT(thp_rounds, 0);
+}
+
+TEST_F_TIMEOUT(dmirror, two_processes, DMIRROR_TIMEOUT)
+{
+	pid_t pids[2];
+	int i, status;
+
+	for (i = 0; i < 2; i++) {
+		pids[i] = fork();
+		ASSERT_GE(pids[i], 0);
+		if (!pids[i]) {
+			/* Each process its own file, as hmm-tests does. */
+			int fd = dmirror_open(i);
+			int render = vramsim_open_device(i);
+			unsigned long rounds = 0;
+
+			if (fd < 0 || render < 0)
+				_exit(2);
+			_exit(race(fd, render, 32 * SZ_4K, MADV_NOHUGEPAGE,
+				   race_seconds() / 2, &rounds) || !rounds);
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(waitpid(pids[i], &status, 0), pids[i]);
+		EXPECT_EQ(status, 0);
+	}
+}
+
+TEST_HARNESS_MAIN
