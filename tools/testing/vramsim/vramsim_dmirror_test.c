@@ -16,6 +16,10 @@
  *   write_after_fork      a device WRITE of read-only device pages after
  *                         fork: copy on write, the child keeps its data
  *                         (test_hmm WARNs)
+ *   write_after_madv_free a device WRITE of pages MADV_FREE made clean,
+ *                         then MADV_PAGEOUT: the data stay (the device's
+ *                         write dirties the page, which its CPU page table
+ *                         does not see)
  *   other_device          a page on device 1: READ through device 0 brings
  *                         it home, MIGRATE_TO_DEV leaves it (-ENOENT)
  *   release               RELEASE moves everything to RAM, the device stays
@@ -29,6 +33,15 @@
  *                         faults, two threads; every byte checked
  *   two_processes         two processes, each with its own file and buffer,
  *                         migrating and accessing at once
+ *   exclusive_vs_zap      EXCLUSIVE and device READs of a page while
+ *                         another thread zaps it (MADV_DONTNEED) and
+ *                         writes it: no entry outlives the page (KASAN
+ *                         would see the device read a freed page)
+ *   random_commands       two threads send random commands (numbers,
+ *                         addresses, lengths, buffers, flags) on one file
+ *                         while a third remaps the memory under them: an
+ *                         errno of the interface's list or 0, every byte of
+ *                         the data buffer intact
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -334,6 +347,33 @@ TEST_F(dmirror, write_after_fork)
 	free(out);
 }
 
+TEST_F(dmirror, write_after_madv_free)
+{
+	unsigned long n = 64;
+	size_t len = n * SZ_4K;
+	char *buf = vramsim_map_aligned(len, MADV_NOHUGEPAGE);
+	char *out = malloc(len);
+	struct hmm_dmirror_cmd c;
+
+	ASSERT_NE(buf, NULL);
+	ASSERT_NE(out, NULL);
+	fill(buf, len, 12);
+	/*
+	 * Clean and lazily freeable; the mapping stays writable, so the
+	 * device's write faults nothing and nothing marks the page dirty
+	 * but the device.
+	 */
+	ASSERT_EQ(madvise(buf, len, MADV_FREE), 0);
+	fill(out, len, 13);
+	ASSERT_EQ(dmirror(self->fd, HMM_DMIRROR_WRITE, buf, out, n, &c), 0);
+	/* Reclaim them now: a clean lazyfree page is dropped, a dirty one kept. */
+	if (madvise(buf, len, MADV_PAGEOUT))
+		SKIP(return, "MADV_PAGEOUT: %s", strerror(errno));
+	EXPECT_EQ(check(buf, len, 13), -1) TH_LOG("the device's write was lost");
+	munmap(buf, len);
+	free(out);
+}
+
 TEST_F(dmirror, other_device)
 {
 	unsigned long n = 32;
@@ -454,7 +494,6 @@ static void *invalidator(void *arg)
 
 	while (!atomic_load(&r->stop)) {
 		size_t off = (i * 7 % (r->len / SZ_4K)) * SZ_4K;
-		volatile char sink;
 
 		switch (i++ % 5) {
 		case 0:
@@ -475,8 +514,7 @@ static void *invalidator(void *arg)
 				waitpid(pid, &status, 0);
 			break;
 		case 4:
-			sink = r->buf[off];
-			(void)sink;
+			__atomic_load_n(&r->buf[off], __ATOMIC_RELAXED);
 			break;
 		}
 	}
@@ -568,10 +606,11 @@ TEST_F_TIMEOUT(dmirror, race_invalidate, DMIRROR_TIMEOUT)
 {
 	unsigned long rounds = 0, thp_rounds = 0;
 
+	/* A THP round moves and copies 2 MiB: it gets the longer share. */
 	EXPECT_EQ(race(self->fd, self->render, 16 * SZ_4K, MADV_NOHUGEPAGE,
-		       race_seconds() / 2, &rounds), 0);
+		       race_seconds() / 3, &rounds), 0);
 	EXPECT_EQ(race(self->fd, self->render, SZ_2M, MADV_HUGEPAGE,
-		       race_seconds() / 2, &thp_rounds), 0);
+		       race_seconds() - race_seconds() / 3, &thp_rounds), 0);
 	ksft_print_msg("%lu + %lu rounds\n", rounds, thp_rounds);
 	EXPECT_GT(rounds, 0);
 	EXPECT_GT(thp_rounds, 0);
@@ -601,6 +640,262 @@ TEST_F_TIMEOUT(dmirror, two_processes, DMIRROR_TIMEOUT)
 		ASSERT_EQ(waitpid(pids[i], &status, 0), pids[i]);
 		EXPECT_EQ(status, 0);
 	}
+}
+
+struct zapper {
+	char *page;
+	atomic_bool stop;
+	atomic_ulong zaps;
+};
+
+static void *zap_fn(void *arg)
+{
+	struct zapper *z = arg;
+	__u64 v = 1;
+
+	while (!atomic_load(&z->stop)) {
+		madvise(z->page, SZ_4K, MADV_DONTNEED);
+		__atomic_store_n((__u64 *)z->page, v++, __ATOMIC_RELAXED);
+		atomic_fetch_add(&z->zaps, 1);
+	}
+	return NULL;
+}
+
+/*
+ * EXCLUSIVE takes the page with the folio lock, which a zap does not
+ * take: an entry stored after a zap would map a page freed meanwhile.
+ * The device's reads after each EXCLUSIVE must see a value the CPU wrote
+ * (0 between a zap and the write), never another page's bytes.
+ */
+TEST_F_TIMEOUT(dmirror, exclusive_vs_zap, DMIRROR_TIMEOUT)
+{
+	struct zapper z = {};
+	unsigned long rounds = 0, busy = 0, bad = 0;
+	struct hmm_dmirror_cmd c;
+	__u64 out[SZ_4K / 8];
+	time_t end;
+	pthread_t t;
+	int ret;
+
+	z.page = vramsim_map_aligned(SZ_4K, MADV_NOHUGEPAGE);
+	ASSERT_NE(z.page, NULL);
+	__atomic_store_n((__u64 *)z.page, 1, __ATOMIC_RELAXED);
+	ASSERT_EQ(pthread_create(&t, NULL, zap_fn, &z), 0);
+	end = time(NULL) + race_seconds();
+	while (time(NULL) < end) {
+		__u64 seen;
+
+		/*
+		 * -EBUSY: the page kept changing; -ENOENT: a zap took it
+		 * between the conversion and EXCLUSIVE's read of it.
+		 */
+		ret = dmirror(self->fd, HMM_DMIRROR_EXCLUSIVE, z.page, out, 1, &c);
+		if (ret == -EBUSY || ret == -ENOENT) {
+			busy++;
+			continue;
+		}
+		if (ret) {
+			TH_LOG("EXCLUSIVE: %s", strerror(-ret));
+			bad++;
+			break;
+		}
+		ret = dmirror(self->fd, HMM_DMIRROR_READ, z.page, out, 1, &c);
+		seen = __atomic_load_n((__u64 *)z.page, __ATOMIC_RELAXED);
+		if (ret && ret != -EBUSY) {
+			TH_LOG("READ: %s", strerror(-ret));
+			bad++;
+			break;
+		}
+		/* Written before the read, or after: never more than now. */
+		if (!ret && (out[0] > seen + 1 || out[1])) {
+			TH_LOG("read %llu, %llu after, the rest %llu: not the page's",
+			       (unsigned long long)out[0], (unsigned long long)seen,
+			       (unsigned long long)out[1]);
+			bad++;
+			break;
+		}
+		rounds++;
+	}
+	atomic_store(&z.stop, true);
+	pthread_join(t, NULL);
+	ksft_print_msg("%lu rounds, %lu lost to a zap, %lu zaps\n", rounds, busy,
+		       atomic_load(&z.zaps));
+	EXPECT_EQ(bad, 0);
+	EXPECT_GT(rounds, 0);
+	munmap(z.page, SZ_4K);
+}
+
+struct fuzzer {
+	int fd;
+	char *buf;		/* DATA_LEN of data, salt 11, never written */
+	char *wild;		/* remapped, unmapped, protected by remapper() */
+	char *out;		/* per-thread buffers follow, 2 x OUT_LEN */
+	atomic_bool stop;
+	atomic_ulong calls, bad;
+	unsigned int seed;
+};
+
+#define DATA_LEN	(4 * SZ_2M)
+#define WILD_LEN	(2 * SZ_2M)
+#define OUT_LEN		(8 * SZ_2M)
+
+static unsigned long fz_rand(unsigned int *seed)
+{
+	return (unsigned long)rand_r(seed) << 31 ^ rand_r(seed);
+}
+
+/* One of the places a command may point at. */
+static uintptr_t fz_addr(struct fuzzer *f, unsigned int *seed, char *out)
+{
+	switch (rand_r(seed) % 9) {
+	case 0: return (uintptr_t)f->buf + rand_r(seed) % (DATA_LEN / SZ_4K) * SZ_4K;
+	case 1: return (uintptr_t)f->wild + rand_r(seed) % (WILD_LEN / SZ_4K) * SZ_4K;
+	case 2: return (uintptr_t)out;
+	case 3: return (uintptr_t)f->buf + rand_r(seed) % DATA_LEN;	/* unaligned */
+	case 4: return 0;
+	case 5: return (1UL << 47) - SZ_4K * (rand_r(seed) % 4);
+	case 6: return -SZ_4K * (rand_r(seed) % 4 + 1);			/* kernel */
+	case 7: return fz_rand(seed) & ~(SZ_4K - 1);
+	default: return (uintptr_t)f->buf;
+	}
+}
+
+static __u64 fz_npages(unsigned int *seed)
+{
+	switch (rand_r(seed) % 6) {
+	case 0: return 0;
+	case 1: return 1;
+	case 2: return rand_r(seed) % 64 + 1;
+	case 3: return SZ_2M / SZ_4K;
+	case 4: return 1UL << (rand_r(seed) % 64);
+	default: return rand_r(seed) % 16 + 1;
+	}
+}
+
+/* The errnos the interface answers with (docs/uapi.md). */
+static bool fz_errno_ok(int ret)
+{
+	switch (-ret) {
+	case 0: case EINVAL: case EFAULT: case EPERM: case ENOENT:
+	case ENOMEM: case EBUSY: case EOPNOTSUPP:
+		return true;
+	}
+	return false;
+}
+
+static void *fz_thread(void *arg)
+{
+	struct fuzzer *f = arg;
+	unsigned int seed = __atomic_add_fetch(&f->seed, 7919, __ATOMIC_RELAXED);
+	char *out = f->out + (seed % 2) * OUT_LEN;
+
+	while (!atomic_load(&f->stop)) {
+		struct hmm_dmirror_cmd c = {
+			.addr = fz_addr(f, &seed, out),
+			.ptr = rand_r(&seed) % 4 ? (uintptr_t)out : fz_addr(f, &seed, out),
+			.npages = fz_npages(&seed),
+			.cpages = fz_rand(&seed),
+			.faults = fz_rand(&seed),
+		};
+		unsigned int nr = rand_r(&seed) % 12;
+		unsigned long req;
+		int ret;
+
+		/* Never a buffer the data live in: the data must stay. */
+		if (c.ptr >= (uintptr_t)f->buf && c.ptr < (uintptr_t)f->buf + DATA_LEN)
+			c.ptr = (uintptr_t)out;
+		if (c.ptr == (uintptr_t)out)
+			c.npages = c.npages % (OUT_LEN / SZ_4K) + 1;
+		if (nr == 8)	/* FLAGS: mostly FAIL_ALLOC or 0 */
+			c.npages = rand_r(&seed) % 4 ? rand_r(&seed) % 2 : fz_rand(&seed);
+		req = rand_r(&seed) % 16 ? _IOWR('H', nr, struct hmm_dmirror_cmd) :
+			fz_rand(&seed);
+		/* A device write goes to the wild region or the buffer only. */
+		if ((unsigned int)req == HMM_DMIRROR_WRITE) {
+			size_t off = rand_r(&seed) % (WILD_LEN / SZ_4K) * SZ_4K;
+
+			if (rand_r(&seed) % 2) {
+				c.addr = (uintptr_t)f->wild + off;
+				c.npages = c.npages % ((WILD_LEN - off) / SZ_4K) + 1;
+			} else {
+				c.addr = (uintptr_t)out;
+				c.npages = c.npages % (OUT_LEN / SZ_4K) + 1;
+			}
+		}
+		ret = ioctl(f->fd, req, &c) ? -errno : 0;
+		if (!fz_errno_ok(ret)) {
+			fprintf(stderr, "# cmd %#lx addr %#llx ptr %#llx npages %#llx: %s\n",
+				req, (unsigned long long)c.addr, (unsigned long long)c.ptr,
+				(unsigned long long)c.npages, strerror(-ret));
+			atomic_fetch_add(&f->bad, 1);
+		}
+		atomic_fetch_add(&f->calls, 1);
+	}
+	dmirror_flags(f->fd, 0);
+	return NULL;
+}
+
+/* Remap, unmap, protect and fill the wild region, over and over. */
+static void *fz_remapper(void *arg)
+{
+	struct fuzzer *f = arg;
+	unsigned int seed = 1;
+
+	while (!atomic_load(&f->stop)) {
+		size_t off = rand_r(&seed) % (WILD_LEN / SZ_4K) * SZ_4K;
+		size_t len = (rand_r(&seed) % 64 + 1) * SZ_4K;
+
+		if (off + len > WILD_LEN)
+			len = WILD_LEN - off;
+		switch (rand_r(&seed) % 4) {
+		case 0:
+			mmap(f->wild + off, len, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+			memset(f->wild + off, rand_r(&seed), len);
+			break;
+		case 1:
+			munmap(f->wild + off, len);
+			break;
+		case 2:
+			mprotect(f->wild + off, len, rand_r(&seed) % 2 ? PROT_READ : PROT_NONE);
+			break;
+		case 3:
+			madvise(f->wild + off, len, MADV_DONTNEED);
+			break;
+		}
+		usleep(1000);
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(dmirror, random_commands, DMIRROR_TIMEOUT)
+{
+	struct fuzzer f = { .fd = self->fd, .seed = time(NULL) };
+	pthread_t t[3];
+	int i;
+
+	ksft_print_msg("seed %u\n", f.seed);
+	f.buf = vramsim_map_aligned(DATA_LEN, MADV_HUGEPAGE);
+	f.wild = vramsim_map_aligned(WILD_LEN, -1);
+	f.out = malloc(2 * OUT_LEN);
+	ASSERT_NE(f.buf, NULL);
+	ASSERT_NE(f.wild, NULL);
+	ASSERT_NE(f.out, NULL);
+	fill(f.buf, DATA_LEN, 11);
+	ASSERT_EQ(pthread_create(&t[0], NULL, fz_thread, &f), 0);
+	ASSERT_EQ(pthread_create(&t[1], NULL, fz_thread, &f), 0);
+	ASSERT_EQ(pthread_create(&t[2], NULL, fz_remapper, &f), 0);
+	sleep(race_seconds());
+	atomic_store(&f.stop, true);
+	for (i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	ksft_print_msg("%lu calls\n", atomic_load(&f.calls));
+	EXPECT_EQ(atomic_load(&f.bad), 0);
+	EXPECT_GT(atomic_load(&f.calls), 50);
+	EXPECT_EQ(check(f.buf, DATA_LEN, 11), -1);
+	munmap(f.buf, DATA_LEN);
+	munmap(f.wild, WILD_LEN);
+	free(f.out);
 }
 
 TEST_HARNESS_MAIN

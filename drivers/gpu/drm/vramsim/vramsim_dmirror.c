@@ -21,6 +21,7 @@
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -117,72 +118,15 @@ static int vramsim_dmirror_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/* A bounce buffer of @npages pages; the caller's limit is the address space. */
-static void *vramsim_dmirror_bounce(u64 npages)
-{
-	return kvmalloc(npages << PAGE_SHIFT, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-}
-
-static int vramsim_dmirror_read(struct vramsim_dmirror_file *f,
-				struct vramsim_dmirror_cmd *c, bool unlocked)
-{
-	void *buf = vramsim_dmirror_bounce(c->npages);
-	int ret;
-
-	if (!buf)
-		return -ENOMEM;
-	ret = vramsim_mirror_access(&f->mirror, c->addr, c->npages, buf,
-				    false, unlocked, &c->faults);
-	if (!ret && copy_to_user(u64_to_user_ptr(c->ptr), buf,
-				 c->npages << PAGE_SHIFT))
-		ret = -EFAULT;
-	if (!ret)
-		c->cpages = c->npages;
-	kvfree(buf);
-	return ret;
-}
-
-static int vramsim_dmirror_write(struct vramsim_dmirror_file *f,
-				 struct vramsim_dmirror_cmd *c)
-{
-	void *buf = vramsim_dmirror_bounce(c->npages);
-	int ret = 0;
-
-	if (!buf)
-		return -ENOMEM;
-	if (copy_from_user(buf, u64_to_user_ptr(c->ptr),
-			   c->npages << PAGE_SHIFT))
-		ret = -EFAULT;
-	if (!ret)
-		ret = vramsim_mirror_access(&f->mirror, c->addr, c->npages,
-					    buf, true, false, &c->faults);
-	if (!ret)
-		c->cpages = c->npages;
-	kvfree(buf);
-	return ret;
-}
-
-/* The device's view of the range, copied out: after a migration or EXCLUSIVE. */
-static int vramsim_dmirror_copy_out(struct vramsim_dmirror_file *f,
-				    struct vramsim_dmirror_cmd *c)
-{
-	void *buf = vramsim_dmirror_bounce(c->npages);
-	int ret;
-
-	if (!buf)
-		return -ENOMEM;
-	ret = vramsim_mirror_copy(&f->mirror, c->addr, c->npages, buf);
-	if (!ret && copy_to_user(u64_to_user_ptr(c->ptr), buf,
-				 c->npages << PAGE_SHIFT))
-		ret = -EFAULT;
-	if (!ret)
-		c->cpages = c->npages;
-	kvfree(buf);
-	return ret;
-}
+/*
+ * The commands work on a kernel buffer (@buf: @npages pages, or for
+ * SNAPSHOT @npages bytes), inside drm_dev_enter(); the ioctl copies it
+ * from and to the caller's outside, so that a removal of the device never
+ * waits for a user copy (a userfaultfd could hold one for ever).
+ */
 
 static int vramsim_dmirror_migrate(struct vramsim_dmirror_file *f,
-				   struct vramsim_dmirror_cmd *c,
+				   struct vramsim_dmirror_cmd *c, void *buf,
 				   bool to_device)
 {
 	const struct vramsim_migrate_opts opts = {
@@ -205,7 +149,7 @@ static int vramsim_dmirror_migrate(struct vramsim_dmirror_file *f,
 	if (ret && ret != -ENOSPC)
 		return ret;
 	ret = vramsim_mirror_map_local(&f->mirror, c->addr, c->npages);
-	return ret ?: vramsim_dmirror_copy_out(f, c);
+	return ret ?: vramsim_mirror_copy(&f->mirror, c->addr, c->npages, buf);
 }
 
 static u8 vramsim_dmirror_prot(struct vramsim_dmirror_file *f,
@@ -241,19 +185,16 @@ static u8 vramsim_dmirror_prot(struct vramsim_dmirror_file *f,
 }
 
 static int vramsim_dmirror_snapshot(struct vramsim_dmirror_file *f,
-				    struct vramsim_dmirror_cmd *c)
+				    struct vramsim_dmirror_cmd *c, u8 *prot)
 {
 	unsigned long addr = c->addr, end = c->addr + (c->npages << PAGE_SHIFT);
-	u8 __user *out = u64_to_user_ptr(c->ptr);
 	unsigned long *pfns;
-	u8 *prot;
 	int ret = 0;
 
 	pfns = kmalloc_array(VRAMSIM_MIRROR_WINDOW, sizeof(*pfns), GFP_KERNEL);
-	prot = kmalloc(VRAMSIM_MIRROR_WINDOW, GFP_KERNEL);
-	if (!pfns || !prot)
-		ret = -ENOMEM;
-	while (!ret && addr < end) {
+	if (!pfns)
+		return -ENOMEM;
+	while (addr < end) {
 		unsigned long next = min(ALIGN(addr + 1, HPAGE_PMD_SIZE), end);
 		unsigned long i, n = (next - addr) >> PAGE_SHIFT;
 
@@ -261,51 +202,85 @@ static int vramsim_dmirror_snapshot(struct vramsim_dmirror_file *f,
 		if (ret)
 			break;
 		for (i = 0; i < n; i++)
-			prot[i] = vramsim_dmirror_prot(f, pfns[i]);
-		if (copy_to_user(out, prot, n)) {
-			ret = -EFAULT;
-			break;
-		}
-		out += n;
-		c->cpages += n;
+			*prot++ = vramsim_dmirror_prot(f, pfns[i]);
 		addr = next;
 	}
-	kfree(prot);
 	kfree(pfns);
+	if (!ret)
+		c->cpages = c->npages;
 	return ret;
 }
 
-static int vramsim_dmirror_exclusive(struct vramsim_dmirror_file *f,
-				     struct vramsim_dmirror_cmd *c)
-{
-	int ret = vramsim_mirror_exclusive(&f->mirror, c->addr, c->npages);
-
-	return ret ?: vramsim_dmirror_copy_out(f, c);
-}
-
 static int vramsim_dmirror_cmd(struct vramsim_dmirror_file *f,
-			       unsigned int cmd, struct vramsim_dmirror_cmd *c)
+			       unsigned int cmd, struct vramsim_dmirror_cmd *c,
+			       void *buf)
 {
+	struct vramsim_mirror *m = &f->mirror;
+	int ret;
+
 	switch (cmd) {
 	case VRAMSIM_DMIRROR_READ:
-		return vramsim_dmirror_read(f, c, false);
 	case VRAMSIM_DMIRROR_READ_UNLOCKED:
-		return vramsim_dmirror_read(f, c, true);
 	case VRAMSIM_DMIRROR_WRITE:
-		return vramsim_dmirror_write(f, c);
+		ret = vramsim_mirror_access(m, c->addr, c->npages, buf,
+					    cmd == VRAMSIM_DMIRROR_WRITE,
+					    cmd == VRAMSIM_DMIRROR_READ_UNLOCKED,
+					    &c->faults);
+		break;
 	case VRAMSIM_DMIRROR_MIGRATE_TO_DEV:
-		return vramsim_dmirror_migrate(f, c, true);
+		ret = vramsim_dmirror_migrate(f, c, buf, true);
+		break;
 	case VRAMSIM_DMIRROR_MIGRATE_TO_SYS:
-		return vramsim_dmirror_migrate(f, c, false);
+		return vramsim_dmirror_migrate(f, c, NULL, false);
 	case VRAMSIM_DMIRROR_SNAPSHOT:
-		return vramsim_dmirror_snapshot(f, c);
+		return vramsim_dmirror_snapshot(f, c, buf);
 	case VRAMSIM_DMIRROR_EXCLUSIVE:
-		return vramsim_dmirror_exclusive(f, c);
+		ret = vramsim_mirror_exclusive(m, c->addr, c->npages) ?:
+		      vramsim_mirror_copy(m, c->addr, c->npages, buf);
+		break;
 	case VRAMSIM_DMIRROR_CHECK_EXCLUSIVE:
-		return vramsim_mirror_any_atomic(&f->mirror, c->addr,
-						 c->npages) ? -EPERM : 0;
+		return vramsim_mirror_any_atomic(m, c->addr, c->npages) ?
+		       -EPERM : 0;
 	case VRAMSIM_DMIRROR_RELEASE:
 		vramsim_evict_release(&f->vdev->vram);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+	if (!ret)
+		c->cpages = c->npages;
+	return ret;
+}
+
+/*
+ * The kernel buffer of a command, and how it is copied: from the caller's
+ * before the command (WRITE), to it after (READ, MIGRATE_TO_DEV, SNAPSHOT,
+ * EXCLUSIVE), or not at all.
+ */
+static int vramsim_dmirror_buf(unsigned int cmd, u64 npages, size_t *len,
+			       bool *in, bool *out)
+{
+	*in = false;
+	*out = true;
+	*len = npages << PAGE_SHIFT;
+	switch (cmd) {
+	case VRAMSIM_DMIRROR_WRITE:
+		*in = true;
+		*out = false;
+		return 0;
+	case VRAMSIM_DMIRROR_READ:
+	case VRAMSIM_DMIRROR_READ_UNLOCKED:
+	case VRAMSIM_DMIRROR_MIGRATE_TO_DEV:
+	case VRAMSIM_DMIRROR_EXCLUSIVE:
+		return 0;
+	case VRAMSIM_DMIRROR_SNAPSHOT:
+		*len = npages;
+		return 0;
+	case VRAMSIM_DMIRROR_MIGRATE_TO_SYS:
+	case VRAMSIM_DMIRROR_CHECK_EXCLUSIVE:
+	case VRAMSIM_DMIRROR_RELEASE:
+		*out = false;
+		*len = 0;
 		return 0;
 	}
 	return -EINVAL;
@@ -323,6 +298,9 @@ static long vramsim_dmirror_ioctl(struct file *file, unsigned int cmd,
 	struct vramsim_dmirror_file *f = file->private_data;
 	void __user *uarg = (void __user *)arg;
 	struct vramsim_dmirror_cmd c;
+	void *buf = NULL;
+	bool in, out;
+	size_t len;
 	int idx, ret;
 
 	if (copy_from_user(&c, uarg, sizeof(c)))
@@ -335,18 +313,40 @@ static long vramsim_dmirror_ioctl(struct file *file, unsigned int cmd,
 			return -EINVAL;
 		assign_bit(0, &f->flags,
 			   c.npages & VRAMSIM_DMIRROR_FLAG_FAIL_ALLOC);
-	} else {
-		if (!PAGE_ALIGNED(c.addr) || c.addr >= TASK_SIZE || !c.npages ||
-		    c.npages > (TASK_SIZE - c.addr) >> PAGE_SHIFT)
-			return -EINVAL;
-		if (!drm_dev_enter(&f->vdev->drm, &idx))
-			return -ENODEV;
-		ret = vramsim_dmirror_cmd(f, cmd, &c);
-		drm_dev_exit(idx);
-		if (ret)
-			return ret;
+		return copy_to_user(uarg, &c, sizeof(c)) ? -EFAULT : 0;
 	}
-	return copy_to_user(uarg, &c, sizeof(c)) ? -EFAULT : 0;
+
+	if (!PAGE_ALIGNED(c.addr) || c.addr >= TASK_SIZE || !c.npages ||
+	    c.npages > (TASK_SIZE - c.addr) >> PAGE_SHIFT)
+		return -EINVAL;
+	ret = vramsim_dmirror_buf(cmd, c.npages, &len, &in, &out);
+	if (ret)
+		return ret;
+	if (len) {
+		/* At most the address space: kvmalloc() fails, quietly. */
+		buf = kvmalloc(len, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+		if (!buf)
+			return -ENOMEM;
+	}
+	if (in && copy_from_user(buf, u64_to_user_ptr(c.ptr), len)) {
+		ret = -EFAULT;
+		goto out;
+	}
+
+	if (!drm_dev_enter(&f->vdev->drm, &idx)) {
+		ret = -ENODEV;
+		goto out;
+	}
+	ret = vramsim_dmirror_cmd(f, cmd, &c, buf);
+	drm_dev_exit(idx);
+
+	if (!ret && out && copy_to_user(u64_to_user_ptr(c.ptr), buf, len))
+		ret = -EFAULT;
+	if (!ret && copy_to_user(uarg, &c, sizeof(c)))
+		ret = -EFAULT;
+out:
+	kvfree(buf);
+	return ret;
 }
 
 /*
@@ -358,9 +358,13 @@ static int vramsim_dmirror_mmap(struct file *file, struct vm_area_struct *vma)
 	unsigned long addr;
 
 	for (addr = vma->vm_start; addr < vma->vm_end; addr += PAGE_SIZE) {
-		struct page *page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		struct page *page;
 		int ret;
 
+		/* The caller's: charged, and a killed caller stops. */
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 		if (!page)
 			return -ENOMEM;
 		ret = vm_insert_page(vma, addr, page);

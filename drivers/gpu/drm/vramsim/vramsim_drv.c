@@ -370,17 +370,21 @@ static int vramsim_device_create(unsigned int i)
 
 	vramsim_debugfs_init(vdev);
 
-	err = devm_vramsim_dmirror_init(vdev);
-	if (err) {
-		drm_err(&vdev->drm, "cannot create its dmirror node: %pe\n",
-			ERR_PTR(err));
-		goto err_devres;
-	}
-
 	/* Final step: expose the device to userspace and to its peers. */
 	err = drm_dev_register(&vdev->drm, 0);
 	if (err)
 		goto err_devres;
+	/*
+	 * After the DRM device: a dmirror file's commands run inside
+	 * drm_dev_enter(), which only drm_dev_unplug() closes.
+	 */
+	err = devm_vramsim_dmirror_init(vdev);
+	if (err) {
+		drm_err(&vdev->drm, "cannot create its dmirror node: %pe\n",
+			ERR_PTR(err));
+		drm_dev_unplug(&vdev->drm);
+		goto err_devres;
+	}
 	rcu_assign_pointer(vramsim_peers.vram[i], &vdev->vram);
 	vramsim_devices[i] = vdev;
 

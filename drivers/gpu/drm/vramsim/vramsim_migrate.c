@@ -116,8 +116,10 @@ static unsigned long vramsim_alloc_dst(struct vramsim_vram *vram,
 	struct folio *folio;
 
 	if (src & MIGRATE_PFN_COMPOUND) {
+		bool injected = vramsim_fail_alloc(opts);
+
 		nr = min_t(unsigned long, HPAGE_PMD_NR, args->npages - i);
-		if (vramsim_fail_alloc(opts))
+		if (injected)
 			folio = ERR_PTR(-ENOSPC);
 		else
 			folio = vramsim_evict_alloc_folio(vram, HPAGE_PMD_ORDER,
@@ -138,7 +140,8 @@ static unsigned long vramsim_alloc_dst(struct vramsim_vram *vram,
 			 * A hint only: another user may take the space before
 			 * the second walk, which then moves part of the THP.
 			 */
-			*again = vramsim_vram_free_bytes(vram) >= HPAGE_PMD_SIZE;
+			*again = injected ||
+				 vramsim_vram_free_bytes(vram) >= HPAGE_PMD_SIZE;
 			return 0;
 		}
 	}
@@ -335,8 +338,9 @@ static int vramsim_alloc_ram(struct vramsim_vram *vram,
 		nr = min_t(unsigned long, folio_nr_pages(page_folio(spage)),
 			   args->npages - i);
 		folio = NULL;
-		if (nr == HPAGE_PMD_NR && !vramsim_fail_alloc(opts) &&
-		    vramsim_thp_wanted(opts, args->vma, addr))
+		if (nr == HPAGE_PMD_NR &&
+		    vramsim_thp_wanted(opts, args->vma, addr) &&
+		    !vramsim_fail_alloc(opts))
 			folio = vma_alloc_folio(vramsim_thp_gfp(args->vma),
 						HPAGE_PMD_ORDER, args->vma,
 						addr);

@@ -42,18 +42,38 @@ static bool vramsim_mirror_invalidate(struct mmu_interval_notifier *mni,
 {
 	struct vramsim_mirror *m = container_of(mni, struct vramsim_mirror,
 						notifier);
+	bool blockable = mmu_notifier_range_blockable(range);
 	XA_STATE(xas, &m->pt, range->start >> PAGE_SHIFT);
+	unsigned int n = 0;
 	void *entry;
 
-	if (mmu_notifier_range_blockable(range))
+	/*
+	 * The one event not to act on: this mirror's own conversion of a
+	 * page to device-exclusive (vramsim_mirror_exclusive() passes the
+	 * mirror as the owner), which stores the entry itself and would
+	 * otherwise bump the sequence it checks, for ever.  Every other
+	 * event, of whatever owner, this VRAM's migrations included, erases.
+	 */
+	if (range->event == MMU_NOTIFY_EXCLUSIVE && range->owner == m)
+		return true;
+
+	if (blockable)
 		mutex_lock(&m->lock);
 	else if (!mutex_trylock(&m->lock))
 		return false;
 
 	mmu_interval_set_seq(mni, cur_seq);
 	xas_lock(&xas);
-	xas_for_each(&xas, entry, (range->end - 1) >> PAGE_SHIFT)
+	xas_for_each(&xas, entry, (range->end - 1) >> PAGE_SHIFT) {
 		xas_store(&xas, NULL);
+		/* An exit's invalidation covers everything: let others run. */
+		if (blockable && !(++n % 4096)) {
+			xas_pause(&xas);
+			xas_unlock(&xas);
+			cond_resched();
+			xas_lock(&xas);
+		}
+	}
 	xas_unlock(&xas);
 
 	mutex_unlock(&m->lock);
@@ -78,7 +98,8 @@ int vramsim_mirror_init(struct vramsim_mirror *m, struct vramsim_vram *vram,
 {
 	m->vram = vram;
 	mutex_init(&m->lock);
-	xa_init(&m->pt);
+	/* The page table is the opener's: charged to its memory cgroup. */
+	xa_init_flags(&m->pt, XA_FLAGS_ACCOUNT);
 	return mmu_interval_notifier_insert(&m->notifier, mm, 0,
 					    ULONG_MAX & PAGE_MASK,
 					    &vramsim_mirror_ops);
@@ -127,7 +148,7 @@ static int vramsim_mirror_fill(struct vramsim_mirror *m, unsigned long start,
 		.dev_private_owner = m->vram,
 	};
 	unsigned long i, n = (end - start) >> PAGE_SHIFT;
-	int ret;
+	int ret = 0;
 
 	for (;;) {
 		if (fatal_signal_pending(current))
@@ -174,10 +195,18 @@ static int vramsim_mirror_fill(struct vramsim_mirror *m, unsigned long start,
 			xa_erase(&m->pt, index);
 			continue;
 		}
-		/* Only system memory and this VRAM are device-accessible. */
+		/*
+		 * Only system memory and this VRAM are device-accessible:
+		 * not another driver's device memory (fsdax, devdax, P2PDMA,
+		 * coherent), which a device access must not map.  A faulting
+		 * pass that meets it fails; a pass that only looks does not
+		 * map it.
+		 */
 		if (!vramsim_vram_has_pfn(m->vram, pfn) &&
 		    is_zone_device_page(pfn_to_page(pfn))) {
 			xa_erase(&m->pt, index);
+			if (req & HMM_PFN_REQ_FAULT)
+				ret = -EFAULT;
 			continue;
 		}
 		val = pfn << VRAMSIM_MIRROR_SHIFT;
@@ -187,12 +216,12 @@ static int vramsim_mirror_fill(struct vramsim_mirror *m, unsigned long start,
 		old = xa_store(&m->pt, index, xa_mk_value(val),
 			       GFP_NOWAIT | __GFP_NOWARN);
 		if (xa_is_err(old)) {
-			mutex_unlock(&m->lock);
-			return xa_err(old);
+			ret = xa_err(old);
+			break;
 		}
 	}
 	mutex_unlock(&m->lock);
-	return 0;
+	return ret;
 }
 
 /* Fault in [start, end) and fill the entries, PMD window by PMD window. */
@@ -229,10 +258,21 @@ static int vramsim_mirror_page(struct vramsim_mirror *m, unsigned long val,
 		vramsim_backing_read(m->vram, pfn, buf);
 		return 0;
 	}
-	if (write)
-		memcpy_to_page(pfn_to_page(pfn), 0, buf, PAGE_SIZE);
-	else
+	if (write) {
+		struct page *page = pfn_to_page(pfn);
+
+		memcpy_to_page(page, 0, buf, PAGE_SIZE);
+		/*
+		 * Written behind the CPU's page table, whose dirty bit does
+		 * not see it: a clean page (MADV_FREE, a swap-in) would be
+		 * dropped by reclaim with the device's data.  The page is
+		 * mapped (the entry is there, under the lock), which keeps
+		 * its mapping, so no folio lock is needed.
+		 */
+		folio_mark_dirty(page_folio(page));
+	} else {
 		memcpy_from_page(buf, pfn_to_page(pfn), 0, PAGE_SIZE);
+	}
 	return 0;
 }
 
@@ -410,6 +450,51 @@ int vramsim_mirror_snapshot(struct vramsim_mirror *m, unsigned long start,
 	return ret;
 }
 
+/*
+ * One page of vramsim_mirror_exclusive(), with the mmap lock held for read.
+ * The entry is stored only if no invalidation came since the sequence was
+ * read: a zap (MADV_DONTNEED, under the same read lock) takes no folio
+ * lock, so the folio lock make_device_exclusive() returns with does not
+ * keep the page mapped; an entry stored after such a zap would point at a
+ * page nothing unmaps any more, freed by our folio_put().
+ */
+static int vramsim_mirror_exclusive_page(struct vramsim_mirror *m,
+					 struct mm_struct *mm,
+					 unsigned long addr)
+{
+	unsigned long timeout = jiffies +
+				msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
+	struct folio *folio;
+	struct page *page;
+	unsigned long seq;
+	void *old;
+
+	for (;;) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		if (time_after(jiffies, timeout))
+			return -EBUSY;
+		seq = mmu_interval_read_begin(&m->notifier);
+		page = make_device_exclusive(mm, addr, m, &folio);
+		if (IS_ERR(page))
+			return PTR_ERR(page);
+		mutex_lock(&m->lock);
+		if (!mmu_interval_read_retry(&m->notifier, seq))
+			break;
+		mutex_unlock(&m->lock);
+		folio_unlock(folio);
+		folio_put(folio);
+	}
+	old = xa_store(&m->pt, addr >> PAGE_SHIFT,
+		       xa_mk_value(page_to_pfn(page) << VRAMSIM_MIRROR_SHIFT |
+				   VRAMSIM_MIRROR_WRITE | VRAMSIM_MIRROR_ATOMIC),
+		       GFP_NOWAIT | __GFP_NOWARN);
+	mutex_unlock(&m->lock);
+	folio_unlock(folio);
+	folio_put(folio);
+	return xa_is_err(old) ? xa_err(old) : 0;
+}
+
 /**
  * vramsim_mirror_exclusive() - take pages for the device's atomic access
  * @m: the mirror
@@ -435,37 +520,8 @@ int vramsim_mirror_exclusive(struct vramsim_mirror *m, unsigned long start,
 	if (!mmget_not_zero(mm))
 		return -EINVAL;
 	mmap_read_lock(mm);
-	for (addr = start; addr < end && !ret; addr += PAGE_SIZE) {
-		struct folio *folio;
-		struct page *page;
-		unsigned long val;
-		void *old;
-
-		if (fatal_signal_pending(current)) {
-			ret = -EINTR;
-			break;
-		}
-		page = make_device_exclusive(mm, addr, m->vram, &folio);
-		if (IS_ERR(page)) {
-			ret = PTR_ERR(page);
-			break;
-		}
-		/*
-		 * Stored with the folio still locked: the CPU's fault that
-		 * ends exclusivity locks it first, and its invalidation then
-		 * finds the entry.
-		 */
-		val = page_to_pfn(page) << VRAMSIM_MIRROR_SHIFT |
-		      VRAMSIM_MIRROR_WRITE | VRAMSIM_MIRROR_ATOMIC;
-		mutex_lock(&m->lock);
-		old = xa_store(&m->pt, addr >> PAGE_SHIFT, xa_mk_value(val),
-			       GFP_NOWAIT | __GFP_NOWARN);
-		mutex_unlock(&m->lock);
-		folio_unlock(folio);
-		folio_put(folio);
-		if (xa_is_err(old))
-			ret = xa_err(old);
-	}
+	for (addr = start; addr < end && !ret; addr += PAGE_SIZE)
+		ret = vramsim_mirror_exclusive_page(m, mm, addr);
 	mmap_read_unlock(mm);
 	mmput(mm);
 	return ret;
