@@ -71,24 +71,26 @@ count_kunit() {
 	echo "$what: $line"
 }
 
-# ok / not ok lines of a top-level TAP stream.
+# ok / not ok lines of a top-level TAP stream; a skip ("ok N ... # SKIP")
+# is neither a pass nor a failure, and is said.
 count_tap() {
-	local tap=$1 what=$2 p f plan
+	local tap=$1 what=$2 p f s plan
 	if [ ! -s "$tap" ]; then
 		problem "$what: no results"
 		failed=$((failed + 1))
 		return
 	fi
 	p=$(grep -cE '^ok [0-9]+' "$tap")
+	s=$(grep -cE '^ok [0-9]+.*# SKIP' "$tap")
 	f=$(grep -cE '^not ok [0-9]+' "$tap")
 	plan=$(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' "$tap" | head -n1)
 	if [ -n "$plan" ] && [ $((p + f)) -lt "$plan" ]; then
 		problem "$what: only $((p + f)) of $plan tests reported (crash or timeout?)"
 		f=$((f + plan - p - f))
 	fi
-	add "$p" "$f"
+	add $((p - s)) "$f"
 	[ "$f" = 0 ] || problem "$what: $f test(s) failed: $(grep -E '^not ok' "$tap" | cut -d' ' -f4- | tr '\n' ' ')"
-	echo "$what: $p passed, $f failed"
+	echo "$what: $((p - s)) passed, $f failed$([ "$s" = 0 ] || echo ", $s skipped")"
 }
 
 # KVM or TCG: probed once, before the guests start, into the cache

@@ -97,6 +97,8 @@ if in_part a; then
 	plan tap "evict-$pa.tap" "eviction selftests (prepare=$pa)"
 	plan tap "peer-$pa.tap" "two-device selftests (prepare=$pa)"
 	plan tap "fault-$pa.tap" "fault-injection selftests (prepare=$pa)"
+	plan tap "dmirror-$pa.tap" "dmirror selftests (prepare=$pa)"
+	plan tap "hmm-$pa.tap" "hmm-tests against vramsim (prepare=$pa)"
 	[ "${fuzz_calls:-0}" -gt 0 ] && plan tap "fuzz-$pa.tap" "ioctl fuzzer (prepare=$pa, $fuzz_calls calls)"
 	plan tap stress.tap "stress, short run"
 fi
@@ -108,7 +110,10 @@ if in_part b; then
 		plan tap "mm-$pb.tap" "mm-operation selftests (prepare=$pb)"
 		plan tap "evict-$pb.tap" "eviction selftests (prepare=$pb)"
 		plan tap "peer-$pb.tap" "two-device selftests (prepare=$pb)"
+		plan tap "dmirror-$pb.tap" "dmirror selftests (prepare=$pb)"
+		plan tap "hmm-$pb.tap" "hmm-tests against vramsim (prepare=$pb)"
 	fi
+	plan tap hmm-test_hmm.tap "hmm-tests against test_hmm (the reference)"
 	[ "${fuzz_calls:-100000}" -gt 0 ] &&
 		plan tap "fuzz-$pb.tap" "ioctl fuzzer (prepare=$pb, ${fuzz_calls:-100000} calls)"
 	plan tap bench-smoke.tap "benchmark smoke run"
@@ -242,6 +247,34 @@ policy_suites() {
 	run_suite mm "$1" 1200 vramsim_mm_test
 }
 
+# run_hmm POLICY: the upstream hmm-tests against vramsim's dmirror nodes
+# with prepare=POLICY, or with POLICY=test_hmm against test_hmm, the
+# reference (guest/hmm-tests.sh).  Its device-coherent cases skip (no
+# coherent device on either); a device-private case that skips is a
+# failure, as is any failure of either.  benchmark_thp_migration is for
+# make bench, not a test.
+run_hmm() {
+	timed "hmm-tests ($1)" run_hmm_untimed "$@"
+}
+run_hmm_untimed() {
+	local tap=$out/hmm-$1.tap
+	echo "== hmm-tests against ${1/#test_hmm/test_hmm (reference)}"
+	unload
+	{
+		timeout -k 10 1200 sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' \
+			"$memcg" "$here/hmm-tests.sh" "$1" -T benchmark_thp_migration 2>&1
+		echo $? > "$out/.rc-$part"
+	} | stamp "$out/hmm-$1.times" > "$tap"
+	[ "$(cat "$out/.rc-$part")" = 124 ] &&
+		echo "not ok 999 hmm-tests timed out after 1200s" >> "$tap"
+	grep -E '^ok [0-9]+ [a-z0-9_]+\.[a-z0-9_]+_device_private\..*# SKIP' "$tap" |
+		sed 's/^ok [0-9]* /not ok 998 skipped, and must not: /' >> "$tap"
+	cat "$tap"
+	unload
+	[ -d /sys/module/test_hmm ] && rmmod test_hmm
+	rm -f /dev/hmm_dmirror[0-3]
+}
+
 # run_fuzz POLICY CALLS: the ioctl fuzzer on two fresh devices of 64 and
 # 32 MiB (device 1 is removed and re-created now and then).  make test
 # splits its 10^5 calls, 25000 in a (before the stress run: a fuzzer
@@ -281,6 +314,9 @@ NUM=2 VRAM=16M run_suite peer "$pa" 600 vramsim_peer_test
 # fragmented or full VRAM layouts on purpose, which eviction would undo,
 # and their filter names vramsim's text, which a reload moves.
 EVICT=off run_suite fault "$pa" 2400 vramsim_fault_test
+# The dmirror interface: vramsim's own cases, then the upstream suite.
+NUM=2 VRAM=16M run_suite dmirror "$pa" 600 vramsim_dmirror_test
+run_hmm "$pa"
 [ "${fuzz_calls:-0}" -gt 0 ] && run_fuzz "$pa" "$fuzz_calls"
 
 echo "== stress (short run, both policies)"
@@ -304,7 +340,10 @@ if [ $solo = 0 ]; then
 	# events read blocks and folios on the paths that free them.
 	TRACE=1 VRAM=8M run_suite evict "$pb" 1800 vramsim_evict_test
 	TRACE=1 NUM=2 VRAM=16M run_suite peer "$pb" 600 vramsim_peer_test
+	NUM=2 VRAM=16M run_suite dmirror "$pb" 600 vramsim_dmirror_test
+	run_hmm "$pb"
 fi
+run_hmm test_hmm
 
 [ "${fuzz_calls:-100000}" -gt 0 ] && run_fuzz "$pb" "${fuzz_calls:-100000}"
 
