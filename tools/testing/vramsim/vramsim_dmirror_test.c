@@ -772,7 +772,7 @@ static __u64 fz_npages(unsigned int *seed)
 	}
 }
 
-/* The errnos the interface answers with (docs/uapi.md). */
+/* The errnos the interface answers with: all but ENODEV and EINTR. */
 static bool fz_errno_ok(int ret)
 {
 	switch (-ret) {

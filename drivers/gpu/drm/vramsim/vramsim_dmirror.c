@@ -9,9 +9,8 @@
  * device address space of the opener's process (vramsim_mirror.c): device
  * reads and writes, snapshots of the CPU's page table, atomic (exclusive)
  * access, and migrations with test_hmm's rules, which differ from the
- * render node's (docs/uapi.md): a private file mapping's anonymous pages
- * migrate, a page on another device stays there, and the answer is every
- * page or -ENOENT.
+ * render node's: a private file mapping's anonymous pages migrate, a page
+ * on another device stays there, and the answer is every page or -ENOENT.
  *
  * Root only (mode 0600): a test interface.
  */
