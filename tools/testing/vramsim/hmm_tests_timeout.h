@@ -4,7 +4,8 @@
  * the kernel tree has it: the kselftest harness, with a per-test time
  * limit of 180 s instead of 30.  30 s are meant for hardware: in the test
  * guests (TCG, KASAN, lockdep), migrate_multiple and migrate_remap_fault
- * take 44 and 45 s against test_hmm, alone on the machine (2026-12-07).
+ * take 15-19 s alone on the machine, and 44-45 s against test_hmm with a
+ * kernel build beside the guest (2026-12-07).
  * TEST_F() expands the limit where hmm-tests.c uses it, so this one holds;
  * the harness' own include of itself is then a no-op.
  */
