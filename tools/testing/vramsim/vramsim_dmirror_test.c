@@ -102,6 +102,33 @@ static int dmirror_flags(int fd, __u64 flags)
 	return ioctl(fd, HMM_DMIRROR_FLAGS, &c) ? -errno : 0;
 }
 
+/*
+ * The buffers most tests use: @buf, @len bytes of private anonymous memory
+ * on a 2 MiB boundary with madvise(@advice) (none if negative), filled with
+ * @salt; @out, as long, for what the device reads.  0, or -1 (both NULL).
+ */
+static int dm_buffers(size_t len, int advice, __u64 salt, char **buf,
+		      char **out)
+{
+	*buf = vramsim_map_aligned(len, advice);
+	*out = malloc(len);
+	if (!*buf || !*out) {
+		if (*buf)
+			munmap(*buf, len);
+		free(*out);
+		*buf = *out = NULL;
+		return -1;
+	}
+	fill(*buf, len, salt);
+	return 0;
+}
+
+static void dm_free(char *buf, char *out, size_t len)
+{
+	munmap(buf, len);
+	free(out);
+}
+
 FIXTURE(dmirror) {
 	int fd, fd1, render;
 	struct vramsim_stats s;
@@ -137,13 +164,10 @@ FIXTURE_TEARDOWN(dmirror)
 TEST_F(dmirror, bad_input)
 {
 	struct hmm_dmirror_cmd c, before;
-	char *buf = vramsim_map_aligned(SZ_2M, -1);
-	char *out = malloc(SZ_2M);
+	char *buf, *out;
 	unsigned long n = SZ_2M / SZ_4K;
 
-	ASSERT_NE(buf, NULL);
-	ASSERT_NE(out, NULL);
-	fill(buf, SZ_2M, 1);
+	ASSERT_EQ(dm_buffers(SZ_2M, -1, 1, &buf, &out), 0);
 
 	EXPECT_EQ(dmirror(self->fd, HMM_DMIRROR_READ, buf + 1, out, 1, NULL), -EINVAL);
 	EXPECT_EQ(dmirror(self->fd, HMM_DMIRROR_READ, buf, out, 0, NULL), -EINVAL);
@@ -185,8 +209,7 @@ TEST_F(dmirror, bad_input)
 	EXPECT_EQ(dmirror(self->fd, HMM_DMIRROR_READ, buf, out, n, &c), 0);
 	EXPECT_EQ(c.cpages, n);
 	EXPECT_EQ(check(out, SZ_2M, 1), -1);
-	munmap(buf, SZ_2M);
-	free(out);
+	dm_free(buf, out, SZ_2M);
 }
 
 /*
@@ -198,13 +221,10 @@ TEST_F(dmirror, bad_input)
 TEST_F(dmirror, fail_alloc_disarm)
 {
 	unsigned long n = SZ_2M / SZ_4K;
-	char *buf = vramsim_map_aligned(SZ_2M, MADV_NOHUGEPAGE);
-	char *out = malloc(SZ_2M);
+	char *buf, *out;
 	struct hmm_dmirror_cmd c;
 
-	ASSERT_NE(buf, NULL);
-	ASSERT_NE(out, NULL);
-	fill(buf, SZ_2M, 2);
+	ASSERT_EQ(dm_buffers(SZ_2M, MADV_NOHUGEPAGE, 2, &buf, &out), 0);
 
 	ASSERT_EQ(dmirror_flags(self->fd, HMM_DMIRROR_FLAG_FAIL_ALLOC), 0);
 	ASSERT_EQ(dmirror_flags(self->fd, 0), 0);
@@ -217,21 +237,17 @@ TEST_F(dmirror, fail_alloc_disarm)
 	EXPECT_EQ(check(buf, SZ_2M, 2), -1);
 	EXPECT_FALSE(on_device(buf + SZ_2M - SZ_4K));
 	ASSERT_EQ(dmirror_flags(self->fd, 0), 0);
-	munmap(buf, SZ_2M);
-	free(out);
+	dm_free(buf, out, SZ_2M);
 }
 
 TEST_F(dmirror, fail_alloc_small)
 {
 	unsigned long n = 16;
 	size_t len = n * SZ_4K;
-	char *buf = vramsim_map_aligned(len, MADV_NOHUGEPAGE);
-	char *out = malloc(len);
+	char *buf, *out;
 	struct hmm_dmirror_cmd c;
 
-	ASSERT_NE(buf, NULL);
-	ASSERT_NE(out, NULL);
-	fill(buf, len, 3);
+	ASSERT_EQ(dm_buffers(len, MADV_NOHUGEPAGE, 3, &buf, &out), 0);
 
 	/* The first page finds no VRAM: it stays, and so does the rest. */
 	ASSERT_EQ(dmirror_flags(self->fd, HMM_DMIRROR_FLAG_FAIL_ALLOC), 0);
@@ -250,8 +266,7 @@ TEST_F(dmirror, fail_alloc_small)
 	EXPECT_EQ(c.cpages, n);
 	EXPECT_FALSE(on_device(buf));
 	EXPECT_EQ(check(buf, len, 3), -1);
-	munmap(buf, len);
-	free(out);
+	dm_free(buf, out, len);
 }
 
 /*
@@ -263,15 +278,12 @@ TEST_F(dmirror, read_entry_lost)
 {
 	unsigned long n = 64;
 	size_t len = n * SZ_4K;
-	char *buf = vramsim_map_aligned(len, MADV_NOHUGEPAGE);
-	char *out = malloc(len);
+	char *buf, *out;
 	struct hmm_dmirror_cmd c;
 	int status;
 	pid_t pid;
 
-	ASSERT_NE(buf, NULL);
-	ASSERT_NE(out, NULL);
-	fill(buf, len, 4);
+	ASSERT_EQ(dm_buffers(len, MADV_NOHUGEPAGE, 4, &buf, &out), 0);
 	ASSERT_EQ(dmirror(self->fd, HMM_DMIRROR_MIGRATE_TO_DEV, buf, out, n, &c), 0);
 
 	/* mprotect() invalidates the entries; the pages stay in VRAM. */
@@ -296,8 +308,7 @@ TEST_F(dmirror, read_entry_lost)
 	ASSERT_EQ(dmirror(self->fd, HMM_DMIRROR_READ, buf, out, n, &c), 0);
 	EXPECT_EQ(check(out, len, 4), -1);
 	EXPECT_EQ(check(buf, len, 4), -1);
-	munmap(buf, len);
-	free(out);
+	dm_free(buf, out, len);
 }
 
 /*
@@ -310,16 +321,13 @@ TEST_F(dmirror, write_after_fork)
 {
 	unsigned long n = 64;
 	size_t len = n * SZ_4K;
-	char *buf = vramsim_map_aligned(len, MADV_NOHUGEPAGE);
-	char *out = malloc(len);
+	char *buf, *out;
 	int ready[2], go[2], status;
 	struct hmm_dmirror_cmd c;
 	pid_t pid;
 	char x;
 
-	ASSERT_NE(buf, NULL);
-	ASSERT_NE(out, NULL);
-	fill(buf, len, 5);
+	ASSERT_EQ(dm_buffers(len, MADV_NOHUGEPAGE, 5, &buf, &out), 0);
 	ASSERT_EQ(dmirror(self->fd, HMM_DMIRROR_MIGRATE_TO_DEV, buf, out, n, &c), 0);
 
 	pid = vs_fork_paired(ready, go);
@@ -343,21 +351,17 @@ TEST_F(dmirror, write_after_fork)
 	ASSERT_EQ(waitpid(pid, &status, 0), pid);
 	EXPECT_EQ(status, 0) TH_LOG("the child saw the parent's write");
 	EXPECT_EQ(check(buf, len, 6), -1);
-	munmap(buf, len);
-	free(out);
+	dm_free(buf, out, len);
 }
 
 TEST_F(dmirror, write_after_madv_free)
 {
 	unsigned long n = 64;
 	size_t len = n * SZ_4K;
-	char *buf = vramsim_map_aligned(len, MADV_NOHUGEPAGE);
-	char *out = malloc(len);
+	char *buf, *out;
 	struct hmm_dmirror_cmd c;
 
-	ASSERT_NE(buf, NULL);
-	ASSERT_NE(out, NULL);
-	fill(buf, len, 12);
+	ASSERT_EQ(dm_buffers(len, MADV_NOHUGEPAGE, 12, &buf, &out), 0);
 	/*
 	 * Clean and lazily freeable; the mapping stays writable, so the
 	 * device's write faults nothing and nothing marks the page dirty
@@ -370,21 +374,17 @@ TEST_F(dmirror, write_after_madv_free)
 	if (madvise(buf, len, MADV_PAGEOUT))
 		SKIP(return, "MADV_PAGEOUT: %s", strerror(errno));
 	EXPECT_EQ(check(buf, len, 13), -1) TH_LOG("the device's write was lost");
-	munmap(buf, len);
-	free(out);
+	dm_free(buf, out, len);
 }
 
 TEST_F(dmirror, other_device)
 {
 	unsigned long n = 32;
 	size_t len = n * SZ_4K;
-	char *buf = vramsim_map_aligned(len, MADV_NOHUGEPAGE);
-	char *out = malloc(len);
+	char *buf, *out;
 	struct hmm_dmirror_cmd c;
 
-	ASSERT_NE(buf, NULL);
-	ASSERT_NE(out, NULL);
-	fill(buf, len, 7);
+	ASSERT_EQ(dm_buffers(len, MADV_NOHUGEPAGE, 7, &buf, &out), 0);
 	ASSERT_EQ(dmirror(self->fd1, HMM_DMIRROR_MIGRATE_TO_DEV, buf, out, n, &c), 0);
 	EXPECT_TRUE(on_device(buf));
 
@@ -397,22 +397,18 @@ TEST_F(dmirror, other_device)
 	EXPECT_EQ(check(out, len, 7), -1);
 	EXPECT_FALSE(on_device(buf));
 	EXPECT_EQ(check(buf, len, 7), -1);
-	munmap(buf, len);
-	free(out);
+	dm_free(buf, out, len);
 }
 
 TEST_F(dmirror, release)
 {
 	size_t len = 4 * SZ_2M;
 	unsigned long n = len / SZ_4K;
-	char *buf = vramsim_map_aligned(len, MADV_HUGEPAGE);
-	char *out = malloc(len);
+	char *buf, *out;
 	struct hmm_dmirror_cmd c;
 	struct vramsim_stats s;
 
-	ASSERT_NE(buf, NULL);
-	ASSERT_NE(out, NULL);
-	fill(buf, len, 8);
+	ASSERT_EQ(dm_buffers(len, MADV_HUGEPAGE, 8, &buf, &out), 0);
 	ASSERT_EQ(dmirror(self->fd, HMM_DMIRROR_MIGRATE_TO_DEV, buf, out, n, &c), 0);
 	ASSERT_EQ(dmirror(self->fd, HMM_DMIRROR_RELEASE, buf, out, n, &c), 0);
 	ASSERT_TRUE(wait_vram_idle(self->render, &s));
@@ -423,42 +419,34 @@ TEST_F(dmirror, release)
 	ASSERT_EQ(dmirror(self->fd, HMM_DMIRROR_MIGRATE_TO_DEV, buf, out, n, &c), 0);
 	EXPECT_EQ(check(out, len, 8), -1);
 	EXPECT_EQ(check(buf, len, 8), -1);
-	munmap(buf, len);
-	free(out);
+	dm_free(buf, out, len);
 }
 
 TEST_F(dmirror, close_with_pages)
 {
 	unsigned long n = 32;
 	size_t len = n * SZ_4K;
-	char *buf = vramsim_map_aligned(len, MADV_NOHUGEPAGE);
-	char *out = malloc(len);
+	char *buf, *out;
 	struct hmm_dmirror_cmd c;
 	int fd = dmirror_open(0);
 
 	ASSERT_GE(fd, 0);
-	ASSERT_NE(buf, NULL);
-	ASSERT_NE(out, NULL);
-	fill(buf, len, 9);
+	ASSERT_EQ(dm_buffers(len, MADV_NOHUGEPAGE, 9, &buf, &out), 0);
 	ASSERT_EQ(dmirror(fd, HMM_DMIRROR_MIGRATE_TO_DEV, buf, out, n, &c), 0);
 	close(fd);
 	EXPECT_TRUE(on_device(buf));
 	EXPECT_EQ(check(buf, len, 9), -1);
-	munmap(buf, len);
-	free(out);
+	dm_free(buf, out, len);
 }
 
 TEST_F(dmirror, removal)
 {
 	unsigned long n = 64;
 	size_t len = n * SZ_4K;
-	char *buf = vramsim_map_aligned(len, MADV_NOHUGEPAGE);
-	char *out = malloc(len);
+	char *buf, *out;
 	struct hmm_dmirror_cmd c;
 
-	ASSERT_NE(buf, NULL);
-	ASSERT_NE(out, NULL);
-	fill(buf, len, 10);
+	ASSERT_EQ(dm_buffers(len, MADV_NOHUGEPAGE, 10, &buf, &out), 0);
 	ASSERT_EQ(dmirror(self->fd1, HMM_DMIRROR_MIGRATE_TO_DEV, buf, out, n, &c), 0);
 
 	ASSERT_EQ(vramsim_set_num_devices(1), 0);
@@ -471,8 +459,7 @@ TEST_F(dmirror, removal)
 	ASSERT_EQ(vramsim_set_num_devices(2), 0);
 	self->fd1 = dmirror_open(1);
 	ASSERT_GE(self->fd1, 0);
-	munmap(buf, len);
-	free(out);
+	dm_free(buf, out, len);
 }
 
 struct racer {

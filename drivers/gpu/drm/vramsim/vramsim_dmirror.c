@@ -194,7 +194,7 @@ static int vramsim_dmirror_snapshot(struct vramsim_dmirror_file *f,
 	if (!pfns)
 		return -ENOMEM;
 	while (addr < end) {
-		unsigned long next = min(ALIGN(addr + 1, HPAGE_PMD_SIZE), end);
+		unsigned long next = vramsim_mirror_window_end(addr, end);
 		unsigned long i, n = (next - addr) >> PAGE_SHIFT;
 
 		ret = vramsim_mirror_snapshot(&f->mirror, addr, n, pfns);

@@ -118,10 +118,32 @@ void vramsim_mirror_fini(struct vramsim_mirror *m)
 	mutex_destroy(&m->lock);
 }
 
-static unsigned long vramsim_mirror_window_end(unsigned long addr,
-					       unsigned long end)
+/*
+ * A pfn array of one window and a user reference on the address space, for
+ * a walk of it; -ENOMEM, or @gone if the address space is gone.
+ */
+static unsigned long *vramsim_mirror_begin(struct vramsim_mirror *m, int gone,
+					   int *err)
 {
-	return min(ALIGN(addr + 1, HPAGE_PMD_SIZE), end);
+	unsigned long *pfns;
+
+	pfns = kmalloc_array(VRAMSIM_MIRROR_WINDOW, sizeof(*pfns), GFP_KERNEL);
+	if (!pfns) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	if (!mmget_not_zero(m->notifier.mm)) {
+		kfree(pfns);
+		*err = gone;
+		return NULL;
+	}
+	return pfns;
+}
+
+static void vramsim_mirror_end(struct vramsim_mirror *m, unsigned long *pfns)
+{
+	mmput(m->notifier.mm);
+	kfree(pfns);
 }
 
 /*
@@ -332,29 +354,32 @@ int vramsim_mirror_access(struct vramsim_mirror *m, unsigned long start,
 			  bool unlocked, u64 *faults)
 {
 	unsigned long end = start + (npages << PAGE_SHIFT), addr = start;
-	struct mm_struct *mm = m->notifier.mm;
 	unsigned long *pfns;
 	int ret = 0;
 
-	pfns = kmalloc_array(VRAMSIM_MIRROR_WINDOW, sizeof(*pfns), GFP_KERNEL);
+	pfns = vramsim_mirror_begin(m, -EFAULT, &ret);
 	if (!pfns)
-		return -ENOMEM;
-	if (!mmget_not_zero(mm)) {
-		kfree(pfns);
-		return -EFAULT;
-	}
+		return ret;
 	for (;;) {
 		ret = vramsim_mirror_walk_entries(m, start, &addr, end, buf,
 						  write);
 		if (ret || addr == end)
 			break;
+		/*
+		 * Entries invalidated as fast as they are filled: a kill ends
+		 * the loop (in the fill), and so does the device's removal,
+		 * which waits for this access.
+		 */
+		if (READ_ONCE(m->vram->dying)) {
+			ret = -ENODEV;
+			break;
+		}
 		ret = vramsim_mirror_fault(m, addr, end, write, unlocked, pfns);
 		if (ret)
 			break;
 		(*faults)++;
 	}
-	mmput(mm);
-	kfree(pfns);
+	vramsim_mirror_end(m, pfns);
 	return ret;
 }
 
@@ -396,17 +421,12 @@ int vramsim_mirror_map_local(struct vramsim_mirror *m, unsigned long start,
 			     unsigned long npages)
 {
 	unsigned long end = start + (npages << PAGE_SHIFT), addr, next, i;
-	struct mm_struct *mm = m->notifier.mm;
 	unsigned long *pfns;
 	int ret = 0;
 
-	pfns = kmalloc_array(VRAMSIM_MIRROR_WINDOW, sizeof(*pfns), GFP_KERNEL);
+	pfns = vramsim_mirror_begin(m, -EINVAL, &ret);
 	if (!pfns)
-		return -ENOMEM;
-	if (!mmget_not_zero(mm)) {
-		kfree(pfns);
-		return -EINVAL;
-	}
+		return ret;
 	for (addr = start; addr < end && !ret; addr = next) {
 		next = vramsim_mirror_window_end(addr, end);
 		ret = vramsim_mirror_fill(m, addr, next, 0, false, true, pfns);
@@ -415,8 +435,7 @@ int vramsim_mirror_map_local(struct vramsim_mirror *m, unsigned long start,
 			    !vramsim_vram_has_pfn(m->vram, vramsim_hmm_pfn(pfns[i])))
 				ret = -ENOENT;
 	}
-	mmput(mm);
-	kfree(pfns);
+	vramsim_mirror_end(m, pfns);
 	return ret;
 }
 
@@ -521,7 +540,8 @@ int vramsim_mirror_exclusive(struct vramsim_mirror *m, unsigned long start,
 		return -EINVAL;
 	mmap_read_lock(mm);
 	for (addr = start; addr < end && !ret; addr += PAGE_SIZE)
-		ret = vramsim_mirror_exclusive_page(m, mm, addr);
+		ret = READ_ONCE(m->vram->dying) ? -ENODEV :
+		      vramsim_mirror_exclusive_page(m, mm, addr);
 	mmap_read_unlock(mm);
 	mmput(mm);
 	return ret;

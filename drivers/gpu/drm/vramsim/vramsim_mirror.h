@@ -74,4 +74,11 @@ static inline unsigned long vramsim_hmm_pfn(unsigned long hmm_pfn)
 /* Pages of one snapshot window: vramsim_mirror_snapshot() covers at most this. */
 #define VRAMSIM_MIRROR_WINDOW	HPAGE_PMD_NR
 
+/* The end of the window @addr is in: the next PMD boundary, or @end. */
+static inline unsigned long vramsim_mirror_window_end(unsigned long addr,
+						      unsigned long end)
+{
+	return min(ALIGN(addr + 1, HPAGE_PMD_SIZE), end);
+}
+
 #endif /* _VRAMSIM_MIRROR_H_ */
