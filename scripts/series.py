@@ -13,15 +13,17 @@ commits, in order:
   2 mm/huge_memory migration entry fix   patches/0002-*.patch
   3 mm/migrate_device anon_vma fix       patches/0003-*.patch
   4 mm/migrate_device by-pfn THP split   patches/0004-*.patch
-  5 drm/vramsim: the driver              drivers/gpu/drm/vramsim with its
+  5 mm/hmm device-private PMD pfns       patches/0005-*.patch
+  6 mm/hmm other owner's PMD not error   patches/0006-*.patch
+  7 drm/vramsim: the driver              drivers/gpu/drm/vramsim with its
                                          KUnit tests, uapi, Kconfig and
                                          Makefile hooks, docs, MAINTAINERS
-  6 selftests/drivers/gpu/vramsim        tools/testing/vramsim's suites
-  7 mm/memremap init fix                 patches/variants/fix/0001 and
+  8 selftests/drivers/gpu/vramsim        tools/testing/vramsim's suites
+  9 mm/memremap init fix                 patches/variants/fix/0001 and
                                          the reproducer's expectation
-  8 mm/migrate_device walk fix           .../fix/0002 and the reproducer's
-  9 mm/memremap zone_device_folio_reset  .../fix/0003
- 10 drm/vramsim: use it                  the driver's own reset goes
+ 10 mm/migrate_device walk fix           .../fix/0002 and the reproducer's
+ 11 mm/memremap zone_device_folio_reset  .../fix/0003
+ 12 drm/vramsim: use it                  the driver's own reset goes
 
 The DRM core fixes in patches/drm/ are not part of it: each is formatted
 on the base alone, into build/patches/drm/, to be posted to dri-devel on
@@ -362,8 +364,8 @@ def main():
     # The mm patches every kernel vramsim builds carries.
     mm_fixes = sorted(p for p in os.listdir(os.path.join(REPO, 'patches'))
                       if p.endswith('.patch'))
-    if len(mm_fixes) != 4:
-        die('patches/ holds %d patches; the series knows 4' % len(mm_fixes))
+    if len(mm_fixes) != 6:
+        die('patches/ holds %d patches; the series knows 6' % len(mm_fixes))
     for p in mm_fixes:
         step_am('patches/' + p)
     step_driver()

@@ -22,6 +22,14 @@
  *                         does not see)
  *   other_device          a page on device 1: READ through device 0 brings
  *                         it home, MIGRATE_TO_DEV leaves it (-ENOENT)
+ *   thp_inside            a device THP read, written and snapshot from
+ *                         inside it, through a second file of the device
+ *                         (its page table empty): the pages at those
+ *                         addresses, not the THP's first ones (7.3's
+ *                         hmm_range_fault(), fixed by patches/0005)
+ *   thp_other_device      a THP on device 1, snapshot through device 0:
+ *                         no valid page, as for a 4 KiB one, not an error
+ *                         (7.3, fixed by patches/0006)
  *   release               RELEASE moves everything to RAM, the device stays
  *                         usable, every byte intact
  *   close_with_pages      the file closed with pages in VRAM: they stay,
@@ -398,6 +406,101 @@ TEST_F(dmirror, other_device)
 	EXPECT_FALSE(on_device(buf));
 	EXPECT_EQ(check(buf, len, 7), -1);
 	dm_free(buf, out, len);
+}
+
+/* A device THP on device 0 of @len (a multiple of 2 MiB), or SKIP. */
+static bool thp_on_device(struct __test_metadata *_metadata, int fd, char *buf,
+			  char *out, size_t len)
+{
+	struct hmm_dmirror_cmd c;
+	unsigned char *snap = (unsigned char *)out;
+
+	if (dmirror(fd, HMM_DMIRROR_MIGRATE_TO_DEV, buf, out, len / SZ_4K, &c))
+		return false;
+	if (dmirror(fd, HMM_DMIRROR_SNAPSHOT, buf, snap, len / SZ_4K, NULL))
+		return false;
+	return snap[0] == (HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL | HMM_DMIRROR_PROT_PMD |
+			   HMM_DMIRROR_PROT_WRITE);
+}
+
+/*
+ * A device THP accessed from inside: a second file of the same device has
+ * no entries, so its READ faults in the range from an address inside the
+ * THP, and hmm_range_fault() reports this device's PMD entry.  7.3 gave
+ * the THP's first pfns for the pages from that address on: the device
+ * read and wrote the first pages instead (patches/0005).
+ */
+TEST_F(dmirror, thp_inside)
+{
+	const size_t off = SZ_2M / 2 + 5 * SZ_4K, n = 16, len = n * SZ_4K;
+	unsigned char *snap;
+	char *buf, *out;
+	size_t i;
+	int fd2;
+
+	ASSERT_EQ(dm_buffers(SZ_2M, MADV_HUGEPAGE, 51, &buf, &out), 0);
+	fd2 = dmirror_open(0);
+	ASSERT_GE(fd2, 0);
+	if (!thp_on_device(_metadata, self->fd, buf, out, SZ_2M)) {
+		close(fd2);
+		dm_free(buf, out, SZ_2M);
+		SKIP(return, "no device THP");
+	}
+
+	/* READ: the pages at buf + off. */
+	ASSERT_EQ(dmirror(fd2, HMM_DMIRROR_READ, buf + off, out, n, NULL), 0);
+	/* word k of @out is word off / 8 + k of the buffer */
+	EXPECT_EQ(check_at(out - off, off, len, 51), -1)
+		TH_LOG("the device read other pages of the THP than those at +%#zx", off);
+
+	/* SNAPSHOT from inside: this device's THP, page after page. */
+	snap = (unsigned char *)out;
+	ASSERT_EQ(dmirror(fd2, HMM_DMIRROR_SNAPSHOT, buf + off, snap, n, NULL), 0);
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(snap[i], HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL | HMM_DMIRROR_PROT_PMD |
+				   HMM_DMIRROR_PROT_WRITE);
+
+	/* WRITE from inside: those pages change, and only those. */
+	fill(out, len, 52);
+	ASSERT_EQ(dmirror(fd2, HMM_DMIRROR_WRITE, buf + off, out, n, NULL), 0);
+	EXPECT_EQ(check_at(buf, 0, off, 51), -1) TH_LOG("a page before +%#zx changed", off);
+	EXPECT_EQ(check(buf + off, len, 52), -1) TH_LOG("the device's write is not there");
+	EXPECT_EQ(check_at(buf, off + len, SZ_2M - off - len, 51), -1)
+		TH_LOG("a page after the write changed");
+
+	close(fd2);
+	dm_free(buf, out, SZ_2M);
+}
+
+/*
+ * A THP on device 1 as device 0 sees it, from its start and from inside:
+ * not valid (PROT_NONE), as hmm-tests' hmm2.snapshot expects of a 4 KiB
+ * page on the other device.  7.3 reported the PMD as an error
+ * (patches/0006).
+ */
+TEST_F(dmirror, thp_other_device)
+{
+	unsigned char *snap;
+	char *buf, *out;
+	size_t i, n = SZ_2M / SZ_4K;
+
+	ASSERT_EQ(dm_buffers(SZ_2M, MADV_HUGEPAGE, 53, &buf, &out), 0);
+	if (!thp_on_device(_metadata, self->fd1, buf, out, SZ_2M)) {
+		dm_free(buf, out, SZ_2M);
+		SKIP(return, "no device THP");
+	}
+	snap = (unsigned char *)out;
+	ASSERT_EQ(dmirror(self->fd, HMM_DMIRROR_SNAPSHOT, buf, snap, n, NULL), 0);
+	for (i = 0; i < n; i++)
+		if (snap[i] != HMM_DMIRROR_PROT_NONE)
+			break;
+	EXPECT_EQ(i, n) TH_LOG("page %zu: %#x", i, snap[i]);
+	ASSERT_EQ(dmirror(self->fd, HMM_DMIRROR_SNAPSHOT, buf + SZ_2M / 2, snap, 8, NULL), 0);
+	for (i = 0; i < 8; i++)
+		EXPECT_EQ(snap[i], HMM_DMIRROR_PROT_NONE);
+	/* The CPU brings it home from device 1, intact. */
+	EXPECT_EQ(check(buf, SZ_2M, 53), -1);
+	dm_free(buf, out, SZ_2M);
 }
 
 TEST_F(dmirror, release)
