@@ -37,6 +37,20 @@
  * (dup2()).  A call on device 1 that overlaps such a removal may fail with
  * ENODEV; any other ENODEV is a mismatch.
  *
+ * Op "dmirror" drives the dmirror interface (/dev/vramsim_dmirrorN, the
+ * ioctls of lib/test_hmm_uapi.h, docs/uapi.md) with one file per thread
+ * and device: every command on the thread's slots, its anonymous runs
+ * mostly, with each errno of the documented list; malformed commands
+ * (unknown numbers and sizes, bad argument pointers, unaligned, empty,
+ * wrapping and past-TASK_SIZE ranges, unknown flags, ranges too large for
+ * a kernel buffer) with the one errno the checks give, in their order; a
+ * failed command must leave the structure as it was.  What the device
+ * reads (READ, READ_UNLOCKED, MIGRATE_TO_DEV, EXCLUSIVE) must be what the
+ * model says the pages hold, a WRITE writes back what a READ just read,
+ * SNAPSHOT reports nothing but what readable anonymous memory can be, and
+ * the slot is read back after every command.  The files of device 1 are
+ * opened again after a removal of it re-created it.
+ *
  * The driver's counters are in debugfs since uapi 2.0: op "query" reads
  * them now and then too (vs_stats()), between the ioctls, and checks what
  * must hold (the policy, the VRAM size, the device number).
@@ -69,6 +83,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "test_hmm_uapi.h"
 #include "vramsim_drm.h"
 #include "vramsim_lib.h"
 #include "kselftest.h"
@@ -111,6 +126,8 @@ enum {
 };
 
 #define ARGBUF_LEN	(5 * PG)
+/* Pages a dmirror command moves at most (its buffer, DMBUF_LEN pages). */
+#define DMBUF_LEN	256
 #define IOC_SIZE_MAX	((1U << _IOC_SIZEBITS) - 1)
 #define PREFILL_MAX	(IOC_SIZE_MAX + 64)
 /* The file behind file-backed slots; its pages from MEMFD_RO_OFF back AP_RO. */
@@ -125,14 +142,14 @@ enum { P_HOLE, P_ZERO, P_DATA, P_ANON, P_FILE };
 /* Calls by command, as drm_ioctl() dispatches them. */
 enum {
 	C_DRV_HOLE, C_TO_DEV, C_TO_RAM, C_QUERY, C_DRV_UNKNOWN, C_CORE_REFUSED,
-	C_CORE_INVALID, C_CORE_VALID, C_FOREIGN, NCLASS
+	C_CORE_INVALID, C_CORE_VALID, C_FOREIGN, C_DMIRROR, NCLASS
 };
 
 static const char * const class_names[NCLASS] = {
 	"driver 0x40 (STATS in 1.x, empty)", "VRAMSIM_MIGRATE_TO_DEVICE",
 	"VRAMSIM_MIGRATE_TO_RAM", "VRAMSIM_QUERY", "driver 0x44..0x9f (unknown)",
 	"core, refused on a render node", "core, no such ioctl", "core, render-allowed",
-	"not a DRM ioctl (type)",
+	"not a DRM ioctl (type)", "dmirror (test_hmm's ioctls)",
 };
 
 /* errno histogram; the last bucket counts children SIGKILLed mid-call. */
@@ -220,7 +237,7 @@ static const unsigned char core_holes[] = {
 
 #define CORE_IOCTL_COUNT	0xd3
 
-#define NOPS		12
+#define NOPS		13
 
 /* Devices the fuzzer drives: device 0 and, if it exists, device 1. */
 #define MAX_DEVS	2
@@ -278,6 +295,10 @@ struct worker {
 	/* the argument of the current call, and what the checks expected */
 	unsigned char in[PREFILL_MAX];
 	char why[200];
+	/* this thread's files of the dmirror nodes, and a buffer for them */
+	int dm[MAX_DEVS];
+	unsigned int dm_gen;		/* g_dev1_gen when dm[1] was opened */
+	unsigned char *dmbuf;
 };
 
 /* One ioctl as issued. */
@@ -1569,11 +1590,12 @@ static int op_roundtrip(struct worker *w)
 	}
 	w->t.roundtrips++;
 	/*
-	 * Mostly a few pages; one in fifty the whole run, up to 4 MiB with
-	 * THPs in it.  Those took 6 s each on the debug kernel under TCG:
-	 * at one in twenty they were a third of a 10^5-call run's time.
+	 * Mostly a few pages; one in two hundred the whole run, up to 4 MiB
+	 * with THPs in it.  Those took 6 s each on the debug kernel under
+	 * TCG: at one in twenty they were a third of a 10^5-call run's time,
+	 * at one in fifty still more than half of the round trips' time.
 	 */
-	if (pm(w, 980))
+	if (pm(w, 995))
 		len = umin(len, some_pages(w, 8) * PG);
 	valid_migrate(w, "roundtrip", true, (uintptr_t)a, len, &c, &o);
 	if (pm(w, 600)) {
@@ -2000,6 +2022,408 @@ static int op_unplug(struct worker *w)
 	return 1;
 }
 
+/* ---- The dmirror interface (test_hmm's ioctls) -------------------------- */
+
+/*
+ * This thread's file of device @dev's dmirror node (the device address
+ * space of this process), opened at first use and again after a removal
+ * of device 1 re-created it; -1 while device 1 is being removed (the
+ * caller uses device 0 then).
+ */
+static int dm_fd(struct worker *w, int dev)
+{
+	char path[40];
+	unsigned int gen;
+
+	if (!dev) {
+		if (w->dm[0] < 0)
+			w->dm[0] = open("/dev/vramsim_dmirror0", O_RDWR | O_CLOEXEC);
+		return w->dm[0];
+	}
+	pthread_mutex_lock(&g_dev1_lock);
+	gen = dev1_gen();
+	if (gen & 1) {
+		pthread_mutex_unlock(&g_dev1_lock);
+		return -1;
+	}
+	if (w->dm[1] >= 0 && w->dm_gen != gen) {
+		close(w->dm[1]);
+		w->dm[1] = -1;
+	}
+	if (w->dm[1] < 0) {
+		snprintf(path, sizeof(path), "/dev/vramsim_dmirror%d", dev);
+		w->dm[1] = open(path, O_RDWR | O_CLOEXEC);
+		w->dm_gen = gen;
+	}
+	pthread_mutex_unlock(&g_dev1_lock);
+	return w->dm[1];
+}
+
+/* The first byte of @buf that is not what the model says @a holds, or -1. */
+static long model_diff(struct worker *w, unsigned int s, const char *a, size_t len,
+		       const void *buf)
+{
+	const char *slot = slot_addr(w, s);
+	size_t p, i;
+
+	for (p = 0; p < len / PG; p++) {
+		unsigned char k = P_KIND(w->pst[(a - w->base) / PG + p]);
+		const __u64 *wd = (const __u64 *)((const char *)buf + p * PG);
+		size_t word0 = (a - slot) / 8 + p * PG / 8;
+
+		if (k != P_DATA && k != P_ZERO)
+			continue;
+		for (i = 0; i < PG / 8; i++)
+			if (wd[i] != (k == P_DATA ? ((word0 + i) * 8) ^ w->salt[s] : 0))
+				return p * PG + i * 8;
+	}
+	return -1;
+}
+
+/* Does [a, a + len) hold only pages of these kinds? */
+static bool range_only(struct worker *w, const char *a, size_t len, unsigned int kinds)
+{
+	size_t i, p = (a - w->base) / PG;
+
+	for (i = 0; i < len / PG; i++)
+		if (!(kinds & (1U << P_KIND(w->pst[p + i]))))
+			return false;
+	return true;
+}
+
+#define DM_NR		10	/* READ .. READ_UNLOCKED */
+
+/* SNAPSHOT's bytes for readable private anonymous memory: nothing else. */
+static void snapshot_ok(struct worker *w, const char *a, __u64 npages)
+{
+	const unsigned char any = HMM_DMIRROR_PROT_WRITE | HMM_DMIRROR_PROT_READ |
+				  HMM_DMIRROR_PROT_PMD | HMM_DMIRROR_PROT_ZERO |
+				  HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL;
+	__u64 i;
+
+	for (i = 0; i < npages; i++)
+		if (w->dmbuf[i] & ~any) {
+			char line[256] = "", *p = (char *)a + i * PG;
+			FILE *f = fopen("/proc/self/maps", "r");
+
+			while (f && fgets(line, sizeof(line), f)) {
+				unsigned long lo, hi;
+
+				if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 &&
+				    (uintptr_t)p >= lo && (uintptr_t)p < hi)
+					break;
+				line[0] = '\0';
+			}
+			if (f)
+				fclose(f);
+			w->t.data_bad++;
+			note(w, PR_DATA, "SNAPSHOT: page %llu of %p is %#x, kind %d; maps: %s",
+			     (unsigned long long)i, a, w->dmbuf[i],
+			     p < w->base + MODEL_LEN ? w->pst[(p - w->base) / PG] : -1,
+			     line[0] ? line : "(nothing)\n");
+			return;
+		}
+}
+#define DM_KNOWN	(1U << P_DATA | 1U << P_ZERO)
+
+static const char * const dm_names[DM_NR] = {
+	"READ", "WRITE", "MIGRATE_TO_DEV", "MIGRATE_TO_SYS", "SNAPSHOT", "EXCLUSIVE",
+	"CHECK_EXCLUSIVE", "RELEASE", "FLAGS", "READ_UNLOCKED",
+};
+
+/* A set of errnos as a mask (EOPNOTSUPP, 95, is bit 63; 0 is success). */
+static __u64 EB(int e)
+{
+	return e == EOPNOTSUPP ? 1ULL << 63 : e < 63 ? 1ULL << e : 0;
+}
+
+/*
+ * One dmirror ioctl with its argument (struct hmm_dmirror_cmd) in place, a
+ * random command on a range of a slot, most of them valid; the errno must
+ * be one @ok allows, and on failure the structure must be as it was.
+ */
+static int dm_call(struct worker *w, int fd, int dev, unsigned int cmd, struct hmm_dmirror_cmd *c,
+		   __u64 ok, const char *what)
+{
+	struct hmm_dmirror_cmd *arg = (struct hmm_dmirror_cmd *)args_addr(w, AP_BUF);
+	unsigned int gen0 = dev1_gen();
+	int err;
+
+	*arg = *c;
+	err = ioctl(fd, cmd, arg) ? errno : 0;
+	count_call(w, C_DMIRROR, err);
+	w->t.calls_dev[dev]++;
+	if (err == ENODEV && dev1_gone(dev, gen0)) {
+		w->t.enodev++;
+		return err;
+	}
+	if (!(ok & EB(err))) {
+		w->t.errno_bad++;
+		note(w, PR_ERRNO, "DMIRROR %s %s on device %d: addr %#llx npages %#llx ptr %#llx -> %s",
+		     _IOC_NR(cmd) < DM_NR ? dm_names[_IOC_NR(cmd)] : "(unknown)", what, dev,
+		     (unsigned long long)c->addr, (unsigned long long)c->npages,
+		     (unsigned long long)c->ptr, ename(err));
+	} else if (err && memcmp(arg, c, sizeof(*c))) {
+		w->t.struct_bad++;
+		note(w, PR_STRUCT, "DMIRROR %s: failed with %s but wrote the structure back",
+		     what, ename(err));
+	} else if (!err && cmd != HMM_DMIRROR_FLAGS && cmd != HMM_DMIRROR_MIGRATE_TO_SYS &&
+		   cmd != HMM_DMIRROR_CHECK_EXCLUSIVE && cmd != HMM_DMIRROR_RELEASE &&
+		   arg->cpages != c->npages) {
+		w->t.struct_bad++;
+		note(w, PR_STRUCT, "DMIRROR %s: cpages %llu of %llu", what,
+		     (unsigned long long)arg->cpages, (unsigned long long)c->npages);
+	}
+	*c = *arg;
+	return err;
+}
+
+/*
+ * A device read that is not what the model says: what the word is, where
+ * such a word is at home, what the CPU reads there now, what SNAPSHOT says
+ * of the page and what a second READ reads.
+ */
+static void dm_explain(struct worker *w, int fd, unsigned int s, unsigned int nr, char *a,
+		       int dev, long bad)
+{
+	__u64 got = *(__u64 *)(w->dmbuf + bad), cpu, again = 0;
+	char *page = a + (bad & ~(PG - 1));
+	struct hmm_dmirror_cmd c = { .addr = (uintptr_t)page, .npages = 1,
+				     .ptr = (uintptr_t)w->dmbuf };
+	int snap = -1, err2, i;
+	char home[64] = "nowhere";
+
+	for (i = 0; i < NSLOTS; i++)
+		if (((got ^ w->salt[i]) & 7) == 0 && (got ^ w->salt[i]) < SLOT_MAX)
+			snprintf(home, sizeof(home), "slot %d byte %#llx", i,
+				 (unsigned long long)(got ^ w->salt[i]));
+	cpu = *(volatile __u64 *)(a + bad);
+	if (!ioctl(fd, HMM_DMIRROR_SNAPSHOT, &c))
+		snap = w->dmbuf[0];
+	c.npages = 1;
+	err2 = ioctl(fd, HMM_DMIRROR_READ, &c) ? errno : 0;
+	if (!err2)
+		again = *(__u64 *)(w->dmbuf + (bad & (PG - 1)));
+	note(w, PR_DATA,
+	     "DATA: dmirror %s of %p on device %d, byte %ld (slot %u byte %#lx, %s): %#llx (at home in %s); the CPU reads %#llx, SNAPSHOT %#x, READ again %s %#llx",
+	     dm_names[nr], a, dev, bad, s, (long)(a + bad - slot_addr(w, s)),
+	     P_KIND(w->pst[(a + bad - w->base) / PG]) == P_DATA ? "data" : "zero",
+	     (unsigned long long)got, home, (unsigned long long)cpu, snap, ename(err2),
+	     (unsigned long long)again);
+}
+
+/*
+ * The dmirror interface: test_hmm's ioctls on a slot's pages, checked
+ * against docs/uapi.md; device reads compared with what the pages hold,
+ * device writes of what they hold, and the slot read back after.
+ */
+static int op_dmirror(struct worker *w)
+{
+	static const unsigned long bad_ptrs[] = {
+		0, 0xffff888000000000UL, 0x8000000000000000UL,
+	};
+	unsigned int s = below(w, NSLOTS), nr = below(w, DM_NR), cmd, r = below(w, 1000);
+	const __u64 any = EB(0) | EB(EINVAL) | EB(EFAULT) | EB(EPERM) | EB(EBUSY) |
+			  EB(ENOENT) | EB(ENOMEM) | EB(EOPNOTSUPP);
+	struct hmm_dmirror_cmd c = { .cpages = rnd(w), .faults = rnd(w) };
+	int dev = g_ndev > 1 ? (int)below(w, g_ndev) : 0, fd, err, n = 1, i;
+	size_t off, len = anon_run(w, s, &off);
+	char *a;
+	bool known, bad_ptr = false;
+	__u64 ok;
+	long bad;
+
+	static const unsigned int cmds[DM_NR] = {
+		HMM_DMIRROR_READ, HMM_DMIRROR_WRITE, HMM_DMIRROR_MIGRATE_TO_DEV,
+		HMM_DMIRROR_MIGRATE_TO_SYS, HMM_DMIRROR_SNAPSHOT, HMM_DMIRROR_EXCLUSIVE,
+		HMM_DMIRROR_CHECK_EXCLUSIVE, HMM_DMIRROR_RELEASE, HMM_DMIRROR_FLAGS,
+		HMM_DMIRROR_READ_UNLOCKED,
+	};
+
+	/* Mostly private anonymous memory: a slot that has some. */
+	for (i = 0; i < 3 && !len; i++) {
+		s = below(w, NSLOTS);
+		len = anon_run(w, s, &off);
+	}
+	a = slot_addr(w, s) + off;
+	fd = dm_fd(w, dev);
+	if (fd < 0 && dev) {
+		dev = 0;
+		fd = dm_fd(w, 0);
+	}
+	if (fd < 0) {
+		note(w, PR_OTHER, "cannot open /dev/vramsim_dmirror%d: %s", dev, strerror(errno));
+		w->t.sys_bad++;
+		count_call(w, C_DMIRROR, errno < NERR - 1 ? errno : 0);
+		return 1;
+	}
+	cmd = cmds[nr];
+	/* RELEASE evicts every process's pages of the device: now and then. */
+	if (nr == 7 && pm(w, 900))
+		cmd = cmds[nr = 4];
+
+	/* Bad input: each with the errno the checks give, in their order. */
+	if (r < 150) {
+		c.addr = (uintptr_t)a;
+		c.npages = 1 + below(w, 8);
+		c.ptr = (uintptr_t)w->dmbuf;
+		if (r < 30) {
+			/* an unknown command, or a known one with its size or direction changed */
+			cmd = pm(w, 500) ? _IOWR('H', DM_NR + below(w, 256 - DM_NR), struct hmm_dmirror_cmd) :
+			      mutate_cmd(w, cmd, 1000);
+			ok = cmd == cmds[nr] ? any : EB(EINVAL);
+			if (cmd == HMM_DMIRROR_FLAGS)
+				ok = EB(0) | EB(EINVAL);
+			if (cmd == cmds[nr])
+				return dm_call(w, fd, dev, cmd, &c, ok, "mutated to itself"), 1;
+			dm_call(w, fd, dev, cmd, &c, ok, "unknown command");
+		} else if (r < 60) {
+			struct hmm_dmirror_cmd *arg = (struct hmm_dmirror_cmd *)bad_ptrs[below(w, 3)];
+			unsigned int gen0 = dev1_gen();
+
+			err = ioctl(fd, cmd, arg) ? errno : 0;
+			count_call(w, C_DMIRROR, err);
+			if (err != EFAULT && !(err == ENODEV && dev1_gone(dev, gen0))) {
+				w->t.errno_bad++;
+				note(w, PR_ERRNO, "DMIRROR %s, argument at %p: %s, expected EFAULT",
+				     dm_names[nr], arg, ename(err));
+			}
+		} else if (cmd == HMM_DMIRROR_FLAGS) {
+			c.npages = 2ULL << below(w, 63);
+			dm_call(w, fd, dev, cmd, &c, EB(EINVAL), "unknown flag");
+		} else {
+			switch (below(w, 4)) {
+			case 0:
+				c.addr += 1 + below(w, PG - 1);
+				break;
+			case 1:
+				c.npages = 0;
+				break;
+			case 2:
+				/* one page past TASK_SIZE, or wrapping */
+				c.npages = pm(w, 500) ? ((g_task_size - c.addr) >> 12) + 1 + below(w, 4) :
+					   ~0ULL >> below(w, 12);
+				break;
+			default:
+				c.addr = pm(w, 800) ? g_task_size + below(w, 4) * PG : 1ULL << 63;
+				break;
+			}
+			dm_call(w, fd, dev, cmd, &c, EB(EINVAL), "bad range");
+		}
+		return 1;
+	}
+
+	/* A command too large for a kernel buffer: ENOMEM, quietly. */
+	if (r < 170 && (nr == 0 || nr == 1 || nr == 2 || nr == 4 || nr == 5 || nr == 9)) {
+		c.addr = (uintptr_t)a;
+		c.npages = (g_task_size - c.addr) >> 12;
+		c.ptr = (uintptr_t)w->dmbuf;
+		dm_call(w, fd, dev, cmd, &c, EB(ENOMEM), "the whole address space");
+		return 1;
+	}
+
+	/* SNAPSHOT of a long stretch of the 1 TiB region: a long walk, nothing faulted. */
+	if (r < 200 && nr == 4) {
+		c.addr = (uintptr_t)w->huge + below(w, HUGE_LEN / SZ_2M - 512) * SZ_2M;
+		c.npages = 1 + below(w, DMBUF_LEN);
+		c.ptr = (uintptr_t)w->dmbuf;
+		if (!dm_call(w, fd, dev, cmd, &c, EB(0), "1 TiB region"))
+			snapshot_ok(w, (char *)(uintptr_t)c.addr, c.npages);
+		return 1;
+	}
+
+	/* A range: an anonymous run of the slot, or any part of it. */
+	if (!len || pm(w, 150)) {
+		slot_subrange(w, &off, &len);
+		a = slot_addr(w, s) + off;
+	} else if (pm(w, 900)) {
+		len = umin(len, some_pages(w, 64) * PG);
+	}
+	len = umin(len, (size_t)DMBUF_LEN * PG);
+	known = range_only(w, a, len, DM_KNOWN);
+	c.addr = (uintptr_t)a;
+	c.npages = len / PG;
+	c.ptr = (uintptr_t)w->dmbuf;
+	if (pm(w, 40) && nr != 1 && nr != 3 && nr != 6 && nr != 7 && nr != 8) {
+		c.ptr = bad_ptrs[below(w, 3)];
+		bad_ptr = true;
+	}
+
+	switch (cmd) {
+	case HMM_DMIRROR_READ:
+	case HMM_DMIRROR_READ_UNLOCKED:
+		ok = known ? EB(0) : EB(0) | EB(EFAULT);
+		break;
+	case HMM_DMIRROR_WRITE:
+		/*
+		 * What the pages hold, read by the device first, is what it
+		 * writes: the memory of any kind keeps its contents.
+		 */
+		c.cpages = 0;
+		err = dm_call(w, fd, dev, HMM_DMIRROR_READ, &c,
+			      EB(0) | EB(EBUSY) | EB(ENOMEM) | (known ? 0 : EB(EFAULT)),
+			      "read before a write");
+		n++;
+		if (err)
+			goto check;
+		bad = known ? model_diff(w, s, a, len, w->dmbuf) : -1;
+		if (bad >= 0)
+			goto data_bad;
+		c.cpages = rnd(w);
+		/* the pages may be read-only, or file pages that changed meanwhile: no */
+		ok = EB(0) | EB(EPERM) | (known ? 0 : EB(EFAULT));
+		break;
+	case HMM_DMIRROR_MIGRATE_TO_DEV:
+		ok = known ? EB(0) | EB(ENOENT) : any;
+		break;
+	case HMM_DMIRROR_MIGRATE_TO_SYS:
+		ok = known ? EB(0) | EB(ENOMEM) : any;
+		break;
+	case HMM_DMIRROR_SNAPSHOT:
+		ok = known ? EB(0) : EB(0) | EB(EFAULT);
+		break;
+	case HMM_DMIRROR_EXCLUSIVE:
+		ok = known ? EB(0) | EB(EBUSY) | EB(EFAULT) | EB(EOPNOTSUPP) : any;
+		break;
+	case HMM_DMIRROR_CHECK_EXCLUSIVE:
+		ok = EB(0) | EB(EPERM);
+		break;
+	case HMM_DMIRROR_RELEASE:
+		ok = EB(0);
+		break;
+	default:	/* FLAGS: FAIL_ALLOC armed (the next migration's allocation fails) or not */
+		c.npages = pm(w, 500);
+		ok = EB(0);
+		break;
+	}
+	/* Reads and writes may race a full VRAM's evictions for a second (TCG). */
+	if (cmd != HMM_DMIRROR_RELEASE && cmd != HMM_DMIRROR_FLAGS)
+		ok |= EB(ENOMEM) | EB(EBUSY);
+	if (bad_ptr && (ok & EB(0)))
+		ok = (ok & ~EB(0)) | EB(EFAULT);
+	err = dm_call(w, fd, dev, cmd, &c, ok, bad_ptr ? "bad ptr" : "a slot's range");
+	if (err || !known || bad_ptr)
+		goto check;
+	/* What the device read is what the pages hold. */
+	if (cmd == HMM_DMIRROR_READ || cmd == HMM_DMIRROR_READ_UNLOCKED ||
+	    cmd == HMM_DMIRROR_MIGRATE_TO_DEV || cmd == HMM_DMIRROR_EXCLUSIVE) {
+		bad = model_diff(w, s, a, len, w->dmbuf);
+		if (bad >= 0)
+			goto data_bad;
+	}
+	if (cmd == HMM_DMIRROR_SNAPSHOT)
+		snapshot_ok(w, a, c.npages);
+	goto check;
+
+data_bad:
+	w->t.data_bad++;
+	dm_explain(w, fd, s, nr, a, dev, bad & ~7L);
+check:
+	/* Whatever it did, the pages hold what they held. */
+	check_range(w, s, (a - slot_addr(w, s)) / PG, len / PG);
+	return n;
+}
+
 /* ---- Threads ------------------------------------------------------------- */
 
 static bool worker_setup(struct worker *w)
@@ -2026,6 +2450,11 @@ static bool worker_setup(struct worker *w)
 		w->fds[1] = vramsim_open_device(1);
 		pthread_mutex_unlock(&g_dev1_lock);
 	}
+	w->dm[0] = w->dm[1] = -1;
+	w->dmbuf = mmap(NULL, DMBUF_LEN * PG, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (w->dmbuf == MAP_FAILED)
+		return false;
 	w->memfd = memfd_create("vramsim_fuzz", MFD_CLOEXEC);
 	if (w->fds[0] < 0 || (g_ndev > 1 && w->fds[1] < 0) || w->memfd < 0 ||
 	    ftruncate(w->memfd, MEMFD_LEN))
@@ -2079,12 +2508,18 @@ static void worker_teardown(struct worker *w)
 	if (w->timer_ok)
 		timer_delete(w->timer);
 	munmap(w->ro_rw, ARGBUF_LEN);
+	munmap(w->dmbuf, DMBUF_LEN * PG);
 	close(w->memfd);
 	close(w->fds[0]);
+	if (w->dm[0] >= 0)
+		close(w->dm[0]);
 	if (g_ndev > 1) {
 		pthread_mutex_lock(&g_dev1_lock);
 		close(w->fds[1]);
 		w->fds[1] = -1;
+		if (w->dm[1] >= 0)
+			close(w->dm[1]);
+		w->dm[1] = -1;
 		pthread_mutex_unlock(&g_dev1_lock);
 	}
 }
@@ -2122,6 +2557,7 @@ static const struct op {
 	{ "signal", 5, op_signal },
 	{ "kill", 5, op_kill },
 	{ "unplug", 5, op_unplug },		/* device 1 removed, re-created */
+	{ "dmirror", 1000, op_dmirror },	/* test_hmm's ioctls, data checked */
 };
 
 static void *worker_main(void *arg)
