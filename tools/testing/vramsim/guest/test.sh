@@ -33,7 +33,7 @@
 #      <suite>-PB.tap       migrate, race, mm, evict, peer with
 #                           prepare=PB (not with "solo"); evict and peer
 #                           with every vramsim:* tracepoint enabled
-#      fuzz-PB.tap          ioctl fuzzer (fuzz=N calls, default 10^5)
+#      fuzz-PB.tap          ioctl fuzzer (fuzz=N calls, default 36000)
 #      bench-smoke.tap      the benchmark tool on tiny sizes
 #      kmemleak-b.tap       the same scan
 set -u
@@ -114,8 +114,8 @@ if in_part b; then
 		plan tap "hmm-$pb.tap" "hmm-tests against vramsim (prepare=$pb)"
 	fi
 	plan tap hmm-test_hmm.tap "hmm-tests against test_hmm (the reference)"
-	[ "${fuzz_calls:-100000}" -gt 0 ] &&
-		plan tap "fuzz-$pb.tap" "ioctl fuzzer (prepare=$pb, ${fuzz_calls:-100000} calls)"
+	[ "${fuzz_calls:-36000}" -gt 0 ] &&
+		plan tap "fuzz-$pb.tap" "ioctl fuzzer (prepare=$pb, ${fuzz_calls:-36000} calls)"
 	plan tap bench-smoke.tap "benchmark smoke run"
 fi
 plan tap "kmemleak-$part.tap" "kmemleak scan, guest $part"
@@ -277,8 +277,8 @@ run_hmm_untimed() {
 
 # run_fuzz POLICY CALLS: the ioctl fuzzer on two fresh devices of 64 and
 # 32 MiB (device 1 is removed and re-created now and then).  make test
-# splits its 10^5 calls, 25000 in a (before the stress run: a fuzzer
-# after it once ran alone, with nothing left in b) and 75000 in b.
+# splits its 36,000 calls, 9000 in a (before the stress run: a fuzzer
+# after it once ran alone, with nothing left in b) and 27000 in b.
 run_fuzz() {
 	timed "ioctl fuzzer (prepare=$1, $2 calls)" run_fuzz_untimed "$@"
 }
@@ -345,7 +345,7 @@ if [ $solo = 0 ]; then
 fi
 run_hmm test_hmm
 
-[ "${fuzz_calls:-100000}" -gt 0 ] && run_fuzz "$pb" "${fuzz_calls:-100000}"
+[ "${fuzz_calls:-36000}" -gt 0 ] && run_fuzz "$pb" "${fuzz_calls:-36000}"
 
 if [ -x "$tools/vramsim_bench" ]; then
 	echo "== benchmark smoke run"
