@@ -27,7 +27,8 @@ commits, in order:
 
 The DRM core fixes in patches/drm/ are not part of it: each is formatted
 on the base alone, into build/patches/drm/, to be posted to dri-devel on
-its own.
+its own.  So are test_hmm's fixes and hmm-tests' reproducers in
+patches/hmm/ (build/patches/hmm/), a series of their own for linux-mm.
 
 Author and Signed-off-by of every patch are the identity of whoever runs
 it (git config user.name, user.email): it stops without one.
@@ -395,21 +396,30 @@ def main():
         f.write(text)
     n = len([p for p in os.listdir(OUT) if p.endswith('.patch')]) - 1
     print('==> %d patches and a cover letter in %s' % (n, OUT))
-    n = drm_fixes()
+    n = post_alone('drm')
     if n:
         print('==> %d DRM core fix(es), each to post on its own, in %s/drm' % (n, OUT))
+    n = post_alone('hmm')
+    if n:
+        print('==> %d test_hmm/hmm-tests patch(es), a series of their own for linux-mm, '
+              'in %s/hmm' % (n, OUT))
 
 
-def drm_fixes():
-    """The DRM core fixes of patches/drm/: on the base alone, signed off."""
-    fixes = sorted(p for p in os.listdir(os.path.join(REPO, 'patches', 'drm'))
+def post_alone(name):
+    """
+    A queue posted on its own, patches/<name>/*.patch, on the base alone,
+    signed off: the DRM core fixes (drm), test_hmm's fixes and hmm-tests'
+    reproducers (hmm, patches/hmm/README).
+    """
+    fixes = sorted(p for p in os.listdir(os.path.join(REPO, 'patches', name))
                    if p.endswith('.patch'))
     if not fixes:
         return 0
-    git('checkout', '-q', '-f', '-B', 'drm-fixes', 'base')
+    git('checkout', '-q', '-f', '-B', name + '-queue', 'base')
     for p in fixes:
-        step_am('patches/drm/' + p)
-    git('format-patch', '-q', '--base=base', '-o', os.path.join(OUT, 'drm'), 'base..drm-fixes')
+        step_am('patches/%s/%s' % (name, p))
+    git('format-patch', '-q', '--base=base', '-o', os.path.join(OUT, name),
+        'base..%s-queue' % name)
     git('checkout', '-q', '-f', 'vramsim')
     return len(fixes)
 
