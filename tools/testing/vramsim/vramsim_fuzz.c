@@ -2080,13 +2080,13 @@ static long model_diff(struct worker *w, unsigned int s, const char *a, size_t l
 	return -1;
 }
 
-/* Does [a, a + len) hold only pages of these kinds? */
-static bool range_only(struct worker *w, const char *a, size_t len, unsigned int kinds)
+/* Does [a, a + len) hold only pages whose contents the model knows? */
+static bool range_known(struct worker *w, const char *a, size_t len)
 {
 	size_t i, p = (a - w->base) / PG;
 
 	for (i = 0; i < len / PG; i++)
-		if (!(kinds & (1U << P_KIND(w->pst[p + i]))))
+		if (P_KIND(w->pst[p + i]) != P_DATA && P_KIND(w->pst[p + i]) != P_ZERO)
 			return false;
 	return true;
 }
@@ -2124,7 +2124,6 @@ static void snapshot_ok(struct worker *w, const char *a, __u64 npages)
 			return;
 		}
 }
-#define DM_KNOWN	(1U << P_DATA | 1U << P_ZERO)
 
 static const char * const dm_names[DM_NR] = {
 	"READ", "WRITE", "MIGRATE_TO_DEV", "MIGRATE_TO_SYS", "SNAPSHOT", "EXCLUSIVE",
@@ -2159,7 +2158,8 @@ static int dm_call(struct worker *w, int fd, int dev, unsigned int cmd, struct h
 	}
 	if (!(ok & EB(err))) {
 		w->t.errno_bad++;
-		note(w, PR_ERRNO, "DMIRROR %s %s on device %d: addr %#llx npages %#llx ptr %#llx -> %s",
+		note(w, PR_ERRNO,
+		     "DMIRROR %s %s on device %d: addr %#llx npages %#llx ptr %#llx -> %s",
 		     _IOC_NR(cmd) < DM_NR ? dm_names[_IOC_NR(cmd)] : "(unknown)", what, dev,
 		     (unsigned long long)c->addr, (unsigned long long)c->npages,
 		     (unsigned long long)c->ptr, ename(err));
@@ -2197,7 +2197,7 @@ static void dm_explain(struct worker *w, int fd, unsigned int s, unsigned int nr
 		if (((got ^ w->salt[i]) & 7) == 0 && (got ^ w->salt[i]) < SLOT_MAX)
 			snprintf(home, sizeof(home), "slot %d byte %#llx", i,
 				 (unsigned long long)(got ^ w->salt[i]));
-	cpu = *(volatile __u64 *)(a + bad);
+	cpu = __atomic_load_n((__u64 *)(a + bad), __ATOMIC_RELAXED);
 	if (!ioctl(fd, HMM_DMIRROR_SNAPSHOT, &c))
 		snap = w->dmbuf[0];
 	c.npages = 1;
@@ -2269,8 +2269,11 @@ static int op_dmirror(struct worker *w)
 		c.ptr = (uintptr_t)w->dmbuf;
 		if (r < 30) {
 			/* an unknown command, or a known one with its size or direction changed */
-			cmd = pm(w, 500) ? _IOWR('H', DM_NR + below(w, 256 - DM_NR), struct hmm_dmirror_cmd) :
-			      mutate_cmd(w, cmd, 1000);
+			if (pm(w, 500))
+				cmd = _IOWR('H', DM_NR + below(w, 256 - DM_NR),
+					    struct hmm_dmirror_cmd);
+			else
+				cmd = mutate_cmd(w, cmd, 1000);
 			ok = cmd == cmds[nr] ? any : EB(EINVAL);
 			if (cmd == HMM_DMIRROR_FLAGS)
 				ok = EB(0) | EB(EINVAL);
@@ -2278,8 +2281,10 @@ static int op_dmirror(struct worker *w)
 				return dm_call(w, fd, dev, cmd, &c, ok, "mutated to itself"), 1;
 			dm_call(w, fd, dev, cmd, &c, ok, "unknown command");
 		} else if (r < 60) {
-			struct hmm_dmirror_cmd *arg = (struct hmm_dmirror_cmd *)bad_ptrs[below(w, 3)];
+			struct hmm_dmirror_cmd *arg;
 			unsigned int gen0 = dev1_gen();
+
+			arg = (struct hmm_dmirror_cmd *)bad_ptrs[below(w, 3)];
 
 			err = ioctl(fd, cmd, arg) ? errno : 0;
 			count_call(w, C_DMIRROR, err);
@@ -2301,8 +2306,10 @@ static int op_dmirror(struct worker *w)
 				break;
 			case 2:
 				/* one page past TASK_SIZE, or wrapping */
-				c.npages = pm(w, 500) ? ((g_task_size - c.addr) >> 12) + 1 + below(w, 4) :
-					   ~0ULL >> below(w, 12);
+				if (pm(w, 500))
+					c.npages = ((g_task_size - c.addr) >> 12) + 1 + below(w, 4);
+				else
+					c.npages = ~0ULL >> below(w, 12);
 				break;
 			default:
 				c.addr = pm(w, 800) ? g_task_size + below(w, 4) * PG : 1ULL << 63;
@@ -2340,7 +2347,7 @@ static int op_dmirror(struct worker *w)
 		len = umin(len, some_pages(w, 64) * PG);
 	}
 	len = umin(len, (size_t)DMBUF_LEN * PG);
-	known = range_only(w, a, len, DM_KNOWN);
+	known = range_known(w, a, len);
 	c.addr = (uintptr_t)a;
 	c.npages = len / PG;
 	c.ptr = (uintptr_t)w->dmbuf;
@@ -2450,7 +2457,8 @@ static bool worker_setup(struct worker *w)
 		w->fds[1] = vramsim_open_device(1);
 		pthread_mutex_unlock(&g_dev1_lock);
 	}
-	w->dm[0] = w->dm[1] = -1;
+	w->dm[0] = -1;
+	w->dm[1] = -1;
 	w->dmbuf = mmap(NULL, DMBUF_LEN * PG, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (w->dmbuf == MAP_FAILED)
