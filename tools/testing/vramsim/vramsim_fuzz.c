@@ -2334,7 +2334,11 @@ static int op_dmirror(struct worker *w)
 		c.addr = (uintptr_t)w->huge + below(w, HUGE_LEN / SZ_2M - 512) * SZ_2M;
 		c.npages = 1 + below(w, DMBUF_LEN);
 		c.ptr = (uintptr_t)w->dmbuf;
-		if (!dm_call(w, fd, dev, cmd, &c, EB(0), "1 TiB region"))
+		/*
+		 * The file's notifier covers the whole address space: the
+		 * other threads' invalidations may keep it busy for a second.
+		 */
+		if (!dm_call(w, fd, dev, cmd, &c, EB(0) | EB(EBUSY), "1 TiB region"))
 			snapshot_ok(w, (char *)(uintptr_t)c.addr, c.npages);
 		return 1;
 	}
