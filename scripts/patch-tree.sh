@@ -21,10 +21,17 @@ applied=$ksrc/.vramsim-patches
 [ "$own" = 1 ] || touch "$applied"
 # patches/: the mm fixes of the series; patches/drm/: DRM core fixes,
 # posted on their own.
+# A patch is known by its diff, from the first "---" line on: a changed
+# changelog applies nothing new.  (Lists written before 2026-12-08 hold
+# the sum of the whole file: either one is taken.)
+diff_sum() {
+	sed -n '/^---$/,$p' "$1" | sha256sum | cut -d' ' -f1
+}
 for p in "$repo"/patches/*.patch "$repo"/patches/drm/*.patch; do
 	name=$(basename "$p")
-	sum=$(sha256sum < "$p" | cut -d' ' -f1)
-	if [ -f "$applied" ] && grep -qx "$sum $name" "$applied"; then
+	sum=$(diff_sum "$p")
+	old=$(sha256sum < "$p" | cut -d' ' -f1)
+	if [ -f "$applied" ] && grep -qx -e "$sum $name" -e "$old $name" "$applied"; then
 		continue
 	fi
 	if patch -d "$ksrc" -p1 -R -s -f --dry-run < "$p" >/dev/null 2>&1; then

@@ -26,9 +26,11 @@ queue=$repo/patches/variants/$name
 shopt -s nullglob
 patches=("$queue"/*.patch)
 # What the tree is made of: the stock tree's own patches and hooks, and
-# the queue.
-stamp=$(cat "$repo"/patches/*.patch "$repo"/patches/drm/*.patch "${patches[@]}" \
-	"$stock/drivers/gpu/drm/Kconfig" "$stock/drivers/gpu/drm/Makefile" |
+# the queue; of a patch, its diff (from the first "---" line on), not its
+# changelog.
+stamp=$(for f in "$repo"/patches/*.patch "$repo"/patches/drm/*.patch "${patches[@]}"; do
+		sed -n '/^---$/,$p' "$f"
+	done | cat - "$stock/drivers/gpu/drm/Kconfig" "$stock/drivers/gpu/drm/Makefile" |
 	sha256sum | cut -d' ' -f1)
 if [ -f "$dir/linux/.vramsim-variant" ] &&
    [ "$(cat "$dir/linux/.vramsim-variant")" = "$stamp" ]; then
