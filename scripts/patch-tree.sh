@@ -21,17 +21,25 @@ applied=$ksrc/.vramsim-patches
 [ "$own" = 1 ] || touch "$applied"
 # patches/: the mm fixes of the series; patches/drm/: DRM core fixes,
 # posted on their own.
-# A patch is known by its diff, from the first "---" line on: a changed
-# changelog applies nothing new.  (Lists written before 2026-12-08 hold
-# the sum of the whole file: either one is taken.)
-diff_sum() {
-	sed -n '/^---$/,$p' "$1" | sha256sum | cut -d' ' -f1
+# A patch is known by its change, git patch-id --stable (the diff without
+# line numbers, index lines or whitespace): a changed changelog or
+# diffstat applies nothing new.  A file patch-id finds no diff in is
+# known by its whole content.  Lists written before 2026-12-08 hold the
+# sum of the whole file, or of everything from its first "---" line:
+# those are taken too.
+patch_key() {
+	local id
+	id=$(git patch-id --stable < "$1" | cut -d' ' -f1)
+	[ -n "$id" ] || id=$(sha256sum < "$1" | cut -d' ' -f1)
+	echo "$id"
 }
 for p in "$repo"/patches/*.patch "$repo"/patches/drm/*.patch; do
 	name=$(basename "$p")
-	sum=$(diff_sum "$p")
+	sum=$(patch_key "$p")
 	old=$(sha256sum < "$p" | cut -d' ' -f1)
-	if [ -f "$applied" ] && grep -qx -e "$sum $name" -e "$old $name" "$applied"; then
+	tail=$(sed -n '/^---$/,$p' "$p" | sha256sum | cut -d' ' -f1)
+	if [ -f "$applied" ] &&
+	   grep -qxF -e "$sum $name" -e "$old $name" -e "$tail $name" "$applied"; then
 		continue
 	fi
 	if patch -d "$ksrc" -p1 -R -s -f --dry-run < "$p" >/dev/null 2>&1; then

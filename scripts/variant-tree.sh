@@ -26,10 +26,11 @@ queue=$repo/patches/variants/$name
 shopt -s nullglob
 patches=("$queue"/*.patch)
 # What the tree is made of: the stock tree's own patches and hooks, and
-# the queue; of a patch, its diff (from the first "---" line on), not its
-# changelog.
+# the queue; of a patch, its change (git patch-id --stable, as
+# patch-tree.sh knows it), not its changelog or diffstat.
 stamp=$(for f in "$repo"/patches/*.patch "$repo"/patches/drm/*.patch "${patches[@]}"; do
-		sed -n '/^---$/,$p' "$f"
+		id=$(git patch-id --stable < "$f" | cut -d' ' -f1)
+		echo "${id:-$(sha256sum < "$f")}"
 	done | cat - "$stock/drivers/gpu/drm/Kconfig" "$stock/drivers/gpu/drm/Makefile" |
 	sha256sum | cut -d' ' -f1)
 if [ -f "$dir/linux/.vramsim-variant" ] &&

@@ -2024,11 +2024,14 @@ static int op_unplug(struct worker *w)
 
 /* ---- The dmirror interface (test_hmm's ioctls) -------------------------- */
 
+/* dm_fd()'s answer while device 1 is being removed, or is gone for good. */
+#define DM_GONE		(-2)
+
 /*
  * This thread's file of device @dev's dmirror node (the device address
  * space of this process), opened at first use and again after a removal
- * of device 1 re-created it; -1 while device 1 is being removed (the
- * caller uses device 0 then).
+ * of device 1 re-created it; DM_GONE while device 1 is being removed
+ * (the caller uses device 0 then), -1 if the node cannot be opened.
  */
 static int dm_fd(struct worker *w, int dev)
 {
@@ -2044,7 +2047,7 @@ static int dm_fd(struct worker *w, int dev)
 	gen = dev1_gen();
 	if (gen & 1) {
 		pthread_mutex_unlock(&g_dev1_lock);
-		return -1;
+		return DM_GONE;
 	}
 	if (w->dm[1] >= 0 && w->dm_gen != gen) {
 		close(w->dm[1]);
@@ -2119,7 +2122,7 @@ static void snapshot_ok(struct worker *w, const char *a, __u64 npages)
 			w->t.data_bad++;
 			note(w, PR_DATA, "SNAPSHOT: page %llu of %p is %#x, kind %d; maps: %s",
 			     (unsigned long long)i, a, w->dmbuf[i],
-			     p < w->base + MODEL_LEN ? w->pst[(p - w->base) / PG] : -1,
+			     p < w->base + MODEL_LEN ? P_KIND(w->pst[(p - w->base) / PG]) : -1,
 			     line[0] ? line : "(nothing)\n");
 			return;
 		}
@@ -2145,7 +2148,8 @@ static int dm_call(struct worker *w, int fd, int dev, unsigned int cmd, struct h
 		   __u64 ok, const char *what)
 {
 	struct hmm_dmirror_cmd *arg = (struct hmm_dmirror_cmd *)args_addr(w, AP_BUF);
-	unsigned int gen0 = dev1_gen();
+	/* device 1's file is as old as the generation it was opened at */
+	unsigned int gen0 = dev ? w->dm_gen : dev1_gen();
 	int err;
 
 	*arg = *c;
@@ -2179,6 +2183,57 @@ static int dm_call(struct worker *w, int fd, int dev, unsigned int cmd, struct h
 }
 
 /*
+ * A device write whose effect is seen: the words of [a, a + len), which
+ * w->dmbuf holds as the model says, written inverted through the device;
+ * if that worked the CPU must read them inverted, and then writes them
+ * back itself.  A write that failed (a read-only page: EPERM; or EBUSY,
+ * ENOMEM part of the way) is undone by writing the original through the
+ * device; if that fails too, the range is forgotten by the model (P_ANON).
+ * Returns the calls made.
+ */
+static int dm_write_inverted(struct worker *w, int fd, int dev, unsigned int s, char *a,
+			     size_t len)
+{
+	struct hmm_dmirror_cmd c = { .addr = (uintptr_t)a, .npages = len / PG,
+				     .ptr = (uintptr_t)w->dmbuf, .cpages = rnd(w) };
+	const __u64 ok = EB(0) | EB(EPERM) | EB(EBUSY) | EB(ENOMEM);
+	__u64 *wd = (__u64 *)w->dmbuf;
+	size_t i;
+	int err;
+
+	for (i = 0; i < len / 8; i++)
+		wd[i] = ~wd[i];
+	err = dm_call(w, fd, dev, HMM_DMIRROR_WRITE, &c, ok, "inverted write");
+	if (!err) {
+		if (memcmp(a, w->dmbuf, len)) {
+			for (i = 0; i < len / 8 && ((__u64 *)a)[i] == wd[i]; i++)
+				;
+			w->t.data_bad++;
+			note(w, PR_DATA,
+			     "DATA: dmirror WRITE of %p on device %d returned 0, but the CPU reads word %zu as %#llx, not %#llx",
+			     a, dev, i, (unsigned long long)((__u64 *)a)[i],
+			     (unsigned long long)wd[i]);
+		}
+		for (i = 0; i < len / 8; i++)
+			wd[i] = ~wd[i];
+		memcpy(a, w->dmbuf, len);
+		return 1;
+	}
+	for (i = 0; i < len / 8; i++)
+		wd[i] = ~wd[i];
+	c.cpages = rnd(w);
+	c.faults = 0;
+	c.addr = (uintptr_t)a;
+	c.npages = len / PG;
+	c.ptr = (uintptr_t)w->dmbuf;
+	err = dm_call(w, fd, dev, HMM_DMIRROR_WRITE, &c, ok, "write back");
+	/* EPERM stops at the same page both times; anything else forgets */
+	if (err && err != EPERM)
+		set_pages(w->pst, w, a, len, P_ANON);
+	return 2;
+}
+
+/*
  * A device read that is not what the model says: what the word is, where
  * such a word is at home, what the CPU reads there now, what SNAPSHOT says
  * of the page and what a second READ reads.
@@ -2197,16 +2252,18 @@ static void dm_explain(struct worker *w, int fd, unsigned int s, unsigned int nr
 		if (((got ^ w->salt[i]) & 7) == 0 && (got ^ w->salt[i]) < SLOT_MAX)
 			snprintf(home, sizeof(home), "slot %d byte %#llx", i,
 				 (unsigned long long)(got ^ w->salt[i]));
-	cpu = __atomic_load_n((__u64 *)(a + bad), __ATOMIC_RELAXED);
+	/* SNAPSHOT first: the CPU's read brings the page home */
 	if (!ioctl(fd, HMM_DMIRROR_SNAPSHOT, &c))
 		snap = w->dmbuf[0];
+	cpu = __atomic_load_n((__u64 *)(a + bad), __ATOMIC_RELAXED);
 	c.npages = 1;
 	err2 = ioctl(fd, HMM_DMIRROR_READ, &c) ? errno : 0;
 	if (!err2)
 		again = *(__u64 *)(w->dmbuf + (bad & (PG - 1)));
 	note(w, PR_DATA,
 	     "DATA: dmirror %s of %p on device %d, byte %ld (slot %u byte %#lx, %s): %#llx (at home in %s); the CPU reads %#llx, SNAPSHOT %#x, READ again %s %#llx",
-	     dm_names[nr], a, dev, bad, s, (long)(a + bad - slot_addr(w, s)),
+	     nr == 1 ? "READ (before a WRITE)" : dm_names[nr], a, dev, bad, s,
+	     (long)(a + bad - slot_addr(w, s)),
 	     P_KIND(w->pst[(a + bad - w->base) / PG]) == P_DATA ? "data" : "zero",
 	     (unsigned long long)got, home, (unsigned long long)cpu, snap, ename(err2),
 	     (unsigned long long)again);
@@ -2247,7 +2304,7 @@ static int op_dmirror(struct worker *w)
 	}
 	a = slot_addr(w, s) + off;
 	fd = dm_fd(w, dev);
-	if (fd < 0 && dev) {
+	if (fd == DM_GONE) {
 		dev = 0;
 		fd = dm_fd(w, 0);
 	}
@@ -2282,7 +2339,7 @@ static int op_dmirror(struct worker *w)
 			dm_call(w, fd, dev, cmd, &c, ok, "unknown command");
 		} else if (r < 60) {
 			struct hmm_dmirror_cmd *arg;
-			unsigned int gen0 = dev1_gen();
+			unsigned int gen0 = dev ? w->dm_gen : dev1_gen();
 
 			arg = (struct hmm_dmirror_cmd *)bad_ptrs[below(w, 3)];
 
@@ -2380,6 +2437,12 @@ static int op_dmirror(struct worker *w)
 		bad = known ? model_diff(w, s, a, len, w->dmbuf) : -1;
 		if (bad >= 0)
 			goto data_bad;
+		if (known) {
+			n += dm_write_inverted(w, fd, dev, s, a, len);
+			/* a write that went elsewhere in the slot shows there */
+			check_range(w, s, 0, SLOT_PAGES);
+			return n;
+		}
 		c.cpages = rnd(w);
 		/* the pages may be read-only, or file pages that changed meanwhile: no */
 		ok = EB(0) | EB(EPERM) | (known ? 0 : EB(EFAULT));
