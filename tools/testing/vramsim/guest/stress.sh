@@ -35,7 +35,7 @@ mkdir -p "$out"
 # four buffers each of 64K..8M that mremap can grow to 16M, and a hog of
 # 32M each, on devices of 64M and 32M of VRAM).
 modparams="num_devices=2 vram_size=64M,32M"
-short_args=(--procs 2 --threads 2 --size 64K:8M --seconds 60)
+short_args=(--procs 2 --threads 2 --size 64K:8M --seconds 40)
 [ $# -gt 0 ] || set -- "${short_args[@]}"
 
 # Split the time, give both halves one seed, pass the rest through.

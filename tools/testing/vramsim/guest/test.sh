@@ -242,7 +242,7 @@ run_suite_untimed() {
 # many as make test made before, and the suite takes about 70 s less.
 policy_suites() {
 	run_suite migrate "$1" 900 vramsim_migrate_test
-	VRAMSIM_RACE_SECONDS=${VRAMSIM_RACE_SECONDS:-6} \
+	VRAMSIM_RACE_SECONDS=${VRAMSIM_RACE_SECONDS:-4} \
 		run_suite race "$1" 1500 vramsim_race_test
 	run_suite mm "$1" 1200 vramsim_mm_test
 }
