@@ -175,6 +175,13 @@ static int vramsim_mirror_fill(struct vramsim_mirror *m, unsigned long start,
 	for (;;) {
 		if (fatal_signal_pending(current))
 			return -EINTR;
+		/*
+		 * A removal waits for the command (drm_dev_enter()): a walk of
+		 * millions of windows (SNAPSHOT, MIGRATE_TO_DEV's mapping) stops
+		 * at the next one.
+		 */
+		if (READ_ONCE(m->vram->dying))
+			return -ENODEV;
 		if (time_after(jiffies, timeout))
 			return -EBUSY;
 		if (unlocked) {
@@ -415,7 +422,8 @@ int vramsim_mirror_copy(struct vramsim_mirror *m, unsigned long start,
  *
  * Context: process context, may sleep.
  * Return: 0 if every page is in this device's VRAM, -ENOENT if one is not,
- * -EINVAL if the address space is gone, other errors of hmm_range_fault().
+ * -EINVAL if the address space is gone, -ENODEV if the device is being
+ * removed, other errors of hmm_range_fault().
  */
 int vramsim_mirror_map_local(struct vramsim_mirror *m, unsigned long start,
 			     unsigned long npages)
@@ -449,8 +457,8 @@ int vramsim_mirror_map_local(struct vramsim_mirror *m, unsigned long start,
  * Changes no entry.
  *
  * Context: process context, may sleep.
- * Return: 0, -EINVAL if the address space is gone, errors of
- * hmm_range_fault().
+ * Return: 0, -EINVAL if the address space is gone, -ENODEV if the device
+ * is being removed, -EINTR, -EBUSY, errors of hmm_range_fault().
  */
 int vramsim_mirror_snapshot(struct vramsim_mirror *m, unsigned long start,
 			    unsigned long npages, unsigned long *pfns)
@@ -491,6 +499,13 @@ static int vramsim_mirror_exclusive_page(struct vramsim_mirror *m,
 	for (;;) {
 		if (fatal_signal_pending(current))
 			return -EINTR;
+		/*
+		 * A removal waits for the command (drm_dev_enter()): a walk of
+		 * millions of windows (SNAPSHOT, MIGRATE_TO_DEV's mapping) stops
+		 * at the next one.
+		 */
+		if (READ_ONCE(m->vram->dying))
+			return -ENODEV;
 		if (time_after(jiffies, timeout))
 			return -EBUSY;
 		seq = mmu_interval_read_begin(&m->notifier);
