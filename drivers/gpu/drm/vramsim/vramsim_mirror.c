@@ -373,14 +373,10 @@ int vramsim_mirror_access(struct vramsim_mirror *m, unsigned long start,
 		if (ret || addr == end)
 			break;
 		/*
-		 * Entries invalidated as fast as they are filled: a kill ends
-		 * the loop (in the fill), and so does the device's removal,
-		 * which waits for this access.
+		 * Entries invalidated as fast as they are filled: a kill or
+		 * the device's removal, which waits for this access, ends the
+		 * loop in the fill.
 		 */
-		if (READ_ONCE(m->vram->dying)) {
-			ret = -ENODEV;
-			break;
-		}
 		ret = vramsim_mirror_fault(m, addr, end, write, unlocked, pfns);
 		if (ret)
 			break;
