@@ -945,9 +945,10 @@ static void *fz_remapper(void *arg)
 			len = WILD_LEN - off;
 		switch (rand_r(&seed) % 4) {
 		case 0:
-			mmap(f->wild + off, len, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-			memset(f->wild + off, rand_r(&seed), len);
+			/* a failed mmap (ENOMEM) leaves what was there: no memset */
+			if (mmap(f->wild + off, len, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED)
+				memset(f->wild + off, rand_r(&seed), len);
 			break;
 		case 1:
 			munmap(f->wild + off, len);
